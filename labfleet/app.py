@@ -1,0 +1,175 @@
+"""LabFleet: JupyterHub with labfleet's defaults, backends, tables and first admin."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from jupyterhub import orm
+from jupyterhub.app import JupyterHub
+from jupyterhub.proxy import ConfigurableHTTPProxy
+from traitlets import Enum, Instance, Unicode, default
+
+from . import audit, settings
+from .auth import passwords
+from .auth.authenticator import LabFleetAuthenticator
+from .backends import BACKENDS, Backend
+from .context import LabFleetContext
+from .db import migrate
+
+
+class LabFleetProxy(ConfigurableHTTPProxy):
+    """configurable-http-proxy, by default the Python one installed with labfleet."""
+
+    @default("command")
+    def _command_default(self) -> list[str]:
+        return [str(Path(sys.executable).parent / "configurable-http-proxy")]
+
+    @default("pid_file")
+    def _pid_file_default(self) -> str:
+        return str(self.parent.hub_dir / "proxy.pid")
+
+
+class LabFleet(JupyterHub):
+    """A JupyterHub that runs labfleet."""
+
+    name = "labfleet"
+    description = "labfleet: a multi-user Jupyter platform on JupyterHub."
+
+    config_file = Unicode(
+        settings.DEFAULT_FILE, help="The labfleet.yaml to load (missing: all defaults)."
+    ).tag(config=True)
+
+    data_dir = Unicode(
+        "labfleet-data",
+        help="Folder for the hub's database, secrets and (local backend) users' homes.",
+    ).tag(config=True)
+
+    backend = Enum(
+        list(BACKENDS), default_value="local", help="Where users' servers run."
+    ).tag(config=True)
+
+    admin_user = Unicode(
+        "admin",
+        help="Name of the admin created, with a generated password, when the hub has no admin.",
+    ).tag(config=True)
+
+    runtime = Instance(Backend, help="The backend instance.")
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).resolve()
+
+    @property
+    def hub_dir(self) -> Path:
+        """Private files of the hub: database, secrets."""
+        return self.data_path / "hub"
+
+    @default("runtime")
+    def _runtime_default(self) -> Backend:
+        return BACKENDS[self.backend](parent=self, data_dir=self.data_path)
+
+    @default("bind_url")
+    def _bind_url_default(self) -> str:
+        return "http://127.0.0.1:8000"
+
+    @default("db_url")
+    def _db_url_default(self) -> str:
+        return f"sqlite:///{self.hub_dir / 'labfleet.sqlite'}"
+
+    @default("cookie_secret_file")
+    def _cookie_secret_file_default(self) -> str:
+        return str(self.hub_dir / "cookie_secret")
+
+    @default("authenticator_class")
+    def _authenticator_class_default(self) -> type:
+        return LabFleetAuthenticator
+
+    @default("spawner_class")
+    def _spawner_class_default(self) -> type:
+        return BACKENDS[self.backend].spawner_class
+
+    @default("proxy_class")
+    def _proxy_class_default(self) -> type:
+        return LabFleetProxy
+
+    def load_config_file(self, filename: str, path: str | None = None) -> None:
+        """Load labfleet.yaml through :mod:`labfleet.settings` (a missing default file is fine)."""
+        file = Path(filename)
+        if not file.exists():
+            if filename != settings.DEFAULT_FILE:
+                self.exit(f"labfleet: config file {filename} not found")
+            return
+        try:
+            config = settings.load(file)
+        except settings.ConfigError as e:
+            print(f"labfleet: {e}", file=sys.stderr)
+            self.exit(1)
+        config.merge(self.cli_config)
+        self.update_config(config)
+        self._loaded_config_files.append(str(file.resolve()))
+
+    def init_secrets(self) -> None:
+        # the data dir holds the secrets, so it is prepared first
+        self.init_data_dir()
+        self.init_backend()
+        super().init_secrets()
+
+    def init_data_dir(self) -> None:
+        self.data_path.mkdir(parents=True, exist_ok=True)
+        self.data_path.chmod(0o711)
+        self.hub_dir.mkdir(mode=0o700, exist_ok=True)
+        self.hub_dir.chmod(0o700)
+
+    def init_backend(self) -> None:
+        problems = self.runtime.check()
+        if problems:
+            lines = "\n".join(f"  - {p.what}\n    fix: {p.fix}" for p in problems)
+            print(f"labfleet: the {self.backend} backend cannot start:\n{lines}", file=sys.stderr)
+            self.exit(1)
+        for warning in self.runtime.startup_warnings():
+            self.log.warning(warning)
+
+    def init_db(self) -> None:
+        super().init_db()
+        migrate.upgrade(self.db.get_bind())
+
+    async def init_users(self) -> None:
+        await super().init_users()
+        if not self.db.query(orm.User).filter_by(admin=True).first():
+            self.create_first_admin()
+
+    def create_first_admin(self) -> None:
+        """Create the admin with a generated password and show the password once."""
+        name = self.authenticator.normalize_username(self.admin_user)
+        password = passwords.generate()
+        self.authenticator.set_password(name, password)
+        user = orm.User.find(self.db, name) or orm.User(name=name)
+        user.admin = True
+        self.db.add(user)
+        self.db.commit()
+        audit.record(self.db, actor="labfleet", action="user.create", target=name, admin=True)
+        self.log.info("Created the first admin %s; its password is printed once", name)
+        # the password goes to the terminal only, never to the log
+        print(
+            "\n".join(
+                [
+                    "",
+                    "=" * 60,
+                    "labfleet: first start, an admin account was created.",
+                    f"  username: {name}",
+                    f"  password: {password}",
+                    "Keep it now: it is not shown again.",
+                    "=" * 60,
+                    "",
+                ]
+            ),
+            flush=True,
+        )
+
+    def init_tornado_settings(self) -> None:
+        self.tornado_settings["labfleet"] = LabFleetContext(
+            data_dir=self.data_path, backend=self.runtime, db=self.db
+        )
+        super().init_tornado_settings()
+

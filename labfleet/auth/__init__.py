@@ -1,0 +1,1 @@
+"""Accounts: native logins, generated passwords, the first admin."""

@@ -1,0 +1,102 @@
+"""The `labfleet` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__, configfile, settings
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    from .app import LabFleet
+
+    argv = [f"--LabFleet.config_file={args.config}"]
+    if args.debug:
+        argv.append("--debug")
+    LabFleet.launch_instance(argv)
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .app import LabFleet
+    from .doctor import diagnose
+
+    path = Path(args.config)
+    config = settings.load(path) if path.exists() else None
+    app = LabFleet(config=config) if config else LabFleet()
+    problems = diagnose(app)
+    for problem in problems:
+        print(f"problem: {problem.what}\n    fix: {problem.fix}")
+    if problems:
+        print(f"{len(problems)} problem(s) found.")
+        return 1
+    print(f"All checks passed for the {app.backend} backend (data directory {app.data_path}).")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    path = Path(args.config)
+    if args.action == "show":
+        print(path.read_text() if path.exists() else f"# {path} does not exist: all defaults")
+    elif args.action == "validate":
+        settings.validate(configfile.read(path), path)
+        print(f"{path}: valid")
+    elif args.action == "set":
+        value = configfile.set_value(path, args.key, args.value)
+        print(f"{path}: {args.key} = {value!r}")
+    elif args.action == "unset":
+        configfile.unset_value(path, args.key)
+        print(f"{path}: {args.key} unset")
+    elif args.action == "keys":
+        backend = settings.backend_of(configfile.read(path))
+        for key, help_text in configfile.keys(backend):
+            print(f"{key:45} {help_text}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="labfleet", description="A multi-user Jupyter platform.")
+    p.add_argument("--version", action="version", version=f"labfleet {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sp.add_argument(
+            "--config", "-f", default=settings.DEFAULT_FILE,
+            help=f"the labfleet.yaml to use (default: ./{settings.DEFAULT_FILE})",
+        )  # fmt: skip
+        return sp
+
+    up = with_config(sub.add_parser("up", help="start the hub"))
+    up.add_argument("--debug", action="store_true", help="log at debug level")
+    up.set_defaults(func=cmd_up)
+
+    doctor = with_config(sub.add_parser("doctor", help="check the environment"))
+    doctor.set_defaults(func=cmd_doctor)
+
+    config = with_config(sub.add_parser("config", help="show, edit and check labfleet.yaml"))
+    actions = config.add_subparsers(dest="action", required=True)
+    actions.add_parser("show", help="print the file")
+    actions.add_parser("validate", help="check the file against the schema")
+    actions.add_parser("keys", help="list every key with its help")
+    setp = actions.add_parser("set", help="set SECTION.NAME to a YAML value")
+    setp.add_argument("key")
+    setp.add_argument("value")
+    unsetp = actions.add_parser("unset", help="remove SECTION.NAME")
+    unsetp.add_argument("key")
+    config.set_defaults(func=cmd_config)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except settings.ConfigError as e:
+        print(f"labfleet: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

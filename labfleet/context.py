@@ -1,0 +1,19 @@
+"""The state that labfleet's handlers, spawners and jobs share, built once by the hub."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from .backends.base import Backend
+
+
+@dataclass
+class LabFleetContext:
+    """Stored in the tornado settings as ``settings["labfleet"]``."""
+
+    data_dir: Path
+    backend: Backend
+    db: Session

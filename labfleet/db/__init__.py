@@ -1,0 +1,1 @@
+"""labfleet's own tables, kept in the hub's database and migrated with alembic."""

@@ -1,0 +1,208 @@
+"""labfleet.yaml -> traitlets Config: the one place that reads the configuration file.
+
+The file has one section per configurable class; each key of a section is a trait
+of that class. The schema that checks the file is generated from the traitlets
+themselves, so it never drifts from what the code accepts:
+
+    labfleet:  {data_dir: ./labfleet-data, backend: local}
+    hub:       {bind_url: "http://127.0.0.1:8000"}
+    spawner:   {start_timeout: 60}
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from pathlib import Path
+import typing
+
+import jsonschema
+import yaml
+from jupyterhub.traitlets import ByteSpecification, Command
+from traitlets import (
+    Any,
+    Bool,
+    Dict,
+    Enum,
+    Float,
+    Integer,
+    List,
+    Set,
+    TraitType,
+    Tuple,
+    Type,
+    Unicode,
+    Union,
+)
+from traitlets.config import Config, Configurable
+
+DEFAULT_FILE = "labfleet.yaml"
+
+
+class ConfigError(Exception):
+    """The configuration file cannot be used; the message says where and why."""
+
+
+def section_classes(backend: str) -> dict[str, type[Configurable]]:
+    """The YAML sections and the class whose traits each one sets."""
+    from .app import LabFleet, LabFleetProxy
+    from .auth.authenticator import LabFleetAuthenticator
+    from .backends import BACKENDS
+
+    return {
+        "labfleet": LabFleet,
+        "hub": LabFleet.__mro__[1],  # JupyterHub itself
+        "auth": LabFleetAuthenticator,
+        "proxy": LabFleetProxy,
+        "spawner": BACKENDS[backend].spawner_class,
+        **BACKENDS,
+    }
+
+
+def own_traits(section: str, cls: type[Configurable]) -> dict[str, TraitType]:
+    """Traits a section may set: LabFleet's own for `labfleet`, all configurable otherwise."""
+    if section == "labfleet":
+        return {n: t for n, t in cls.class_own_traits(config=True).items()}
+    return cls.class_traits(config=True)
+
+
+def trait_schema(trait: TraitType) -> dict[str, typing.Any] | None:
+    """JSON schema of the values a trait accepts from YAML; None if YAML cannot set it."""
+    schema: dict[str, typing.Any]
+    if isinstance(trait, Union):
+        options = [trait_schema(t) for t in trait.trait_types]
+        if None in options:
+            return None
+        schema = {"anyOf": options}
+    elif isinstance(trait, Enum):
+        schema = {"enum": list(trait.values)}
+    elif isinstance(trait, Bool):
+        schema = {"type": "boolean"}
+    elif isinstance(trait, ByteSpecification):
+        schema = {"type": ["integer", "string"]}
+    elif isinstance(trait, Integer):
+        schema = {"type": "integer"}
+        if trait.min is not None:
+            schema["minimum"] = trait.min
+        if trait.max is not None:
+            schema["maximum"] = trait.max
+    elif isinstance(trait, Float):
+        schema = {"type": "number"}
+    elif isinstance(trait, (Unicode, Type)):
+        schema = {"type": "string"}
+    elif isinstance(trait, (List, Set, Tuple)):
+        schema = {"type": "array"}
+        if isinstance(trait, Command):
+            schema = {"anyOf": [schema, {"type": "string"}]}
+    elif isinstance(trait, Dict):
+        schema = {"type": "object"}
+    elif isinstance(trait, Any):
+        schema = {}
+    else:
+        return None
+    if trait.allow_none and schema:
+        schema = {"anyOf": [schema, {"type": "null"}]}
+    schema["description"] = (trait.help or "").strip()
+    return schema
+
+
+def build_schema(backend: str) -> dict[str, typing.Any]:
+    """The JSON schema of labfleet.yaml for the given backend."""
+    properties = {}
+    for section, cls in section_classes(backend).items():
+        keys = {}
+        for name, trait in own_traits(section, cls).items():
+            schema = trait_schema(trait)
+            if schema is not None:
+                keys[name] = schema
+        properties[section] = {
+            "type": "object",
+            "properties": keys,
+            "additionalProperties": False,
+        }
+    return {"type": "object", "properties": properties, "additionalProperties": False}
+
+
+def describe(error: jsonschema.ValidationError, schema: Mapping[str, typing.Any]) -> str:
+    """One line naming the key and what it accepts."""
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed))
+        where = f"{path}." if path else ""
+        lines = []
+        for key in extra:
+            close = difflib.get_close_matches(key, allowed, n=3)
+            hint = (
+                f"did you mean {', '.join(where + c for c in close)}?"
+                if close
+                else f"allowed keys: {', '.join(allowed)}"
+                if len(allowed) <= 12
+                else "see `labfleet config keys` for the allowed keys"
+            )
+            lines.append(f"unknown key '{where}{key}': {hint}")
+        return "; ".join(lines)
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return f"key '{path}': {error.instance!r} is not allowed; allowed values: {allowed}"
+    if error.validator == "type":
+        expected = error.validator_value
+        return f"key '{path}': {error.instance!r} is not of type {expected}"
+    return f"key '{path}': {error.message}"
+
+
+def read_file(path: Path) -> dict[str, typing.Any]:
+    """The raw mapping in a labfleet.yaml ({} for an empty file)."""
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of sections")
+    return data
+
+
+def backend_of(data: Mapping[str, typing.Any]) -> str:
+    from .backends import BACKENDS
+
+    section = data.get("labfleet") or {}
+    backend = section.get("backend", "local") if isinstance(section, dict) else "local"
+    if backend not in BACKENDS:
+        raise ConfigError(
+            f"key 'labfleet.backend': {backend!r} is not allowed; "
+            f"allowed values: {', '.join(BACKENDS)}"
+        )
+    return backend
+
+
+def validate(data: Mapping[str, typing.Any], source: Path) -> None:
+    """Raise ConfigError naming every bad key of ``data``, read from ``source``."""
+    try:
+        backend = backend_of(data)
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from None
+    schema = build_schema(backend)
+    errors = sorted(
+        jsonschema.Draft202012Validator(schema).iter_errors(data),
+        key=lambda e: list(e.absolute_path),
+    )
+    if errors:
+        lines = "\n".join(f"  - {describe(e, schema)}" for e in errors)
+        raise ConfigError(f"{source}: invalid configuration:\n{lines}")
+
+
+def to_config(data: Mapping[str, typing.Any]) -> Config:
+    """Map a validated labfleet.yaml mapping onto a traitlets Config."""
+    classes = section_classes(backend_of(data))
+    config = Config()
+    for section, values in data.items():
+        if values:
+            config[classes[section].__name__] = Config(values)
+    return config
+
+
+def load(path: Path) -> Config:
+    """Read, validate and translate a labfleet.yaml."""
+    data = read_file(path)
+    validate(data, path)
+    return to_config(data)
