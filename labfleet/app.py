@@ -7,7 +7,6 @@ from pathlib import Path
 
 from jupyterhub import orm
 from jupyterhub.app import JupyterHub
-from jupyterhub.proxy import ConfigurableHTTPProxy
 from traitlets import Enum, Instance, Unicode, default
 
 from . import audit, settings
@@ -16,18 +15,7 @@ from .auth.authenticator import LabFleetAuthenticator
 from .backends import BACKENDS, Backend
 from .context import LabFleetContext
 from .db import migrate
-
-
-class LabFleetProxy(ConfigurableHTTPProxy):
-    """configurable-http-proxy, by default the Python one installed with labfleet."""
-
-    @default("command")
-    def _command_default(self) -> list[str]:
-        return [str(Path(sys.executable).parent / "configurable-http-proxy")]
-
-    @default("pid_file")
-    def _pid_file_default(self) -> str:
-        return str(self.parent.hub_dir / "proxy.pid")
+from .proxy import LabFleetProxy
 
 
 class LabFleet(JupyterHub):

@@ -8,7 +8,8 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .app import LabFleet, LabFleetProxy
+from .app import LabFleet
+from .proxy import LabFleetProxy
 from .backends.base import Problem
 
 

@@ -45,7 +45,8 @@ class ConfigError(Exception):
 
 def section_classes(backend: str) -> dict[str, type[Configurable]]:
     """The YAML sections and the class whose traits each one sets."""
-    from .app import LabFleet, LabFleetProxy
+    from .app import LabFleet
+    from .proxy import LabFleetProxy
     from .auth.authenticator import LabFleetAuthenticator
     from .backends import BACKENDS
 

@@ -38,13 +38,18 @@ class Account:
     shell: str
 
 
-def unreachable_parents(path: Path) -> list[Path]:
-    """The folders on the way to ``path`` that other accounts cannot enter."""
-    blocked = []
-    for parent in [*reversed(path.parents)]:
-        if parent.exists() and not parent.stat().st_mode & stat.S_IXOTH:
-            blocked.append(parent)
-    return blocked
+def unreachable_folders(path: Path) -> list[Path]:
+    """The folders on the way to (and including) ``path`` that other accounts cannot enter."""
+    return [
+        folder
+        for folder in [*reversed(path.parents), path]
+        if folder.is_dir() and not folder.stat().st_mode & stat.S_IXOTH
+    ]
+
+
+def interpreter_folders() -> list[Path]:
+    """What a server's account must reach to run the hub's Python environment."""
+    return [Path(sys.prefix) / "bin", Path(sys.executable).resolve().parent, Path(sys.base_prefix)]
 
 
 class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
@@ -129,15 +134,19 @@ class LocalBackend(Backend):
                 problems.append(
                     Problem("useradd is missing", "apt-get install passwd")
                 )
-            for needed in (Path(sys.executable).parent, self.homes):
-                for folder in unreachable_parents(needed):
-                    problems.append(
-                        Problem(
-                            f"user accounts cannot enter {folder} (needed to reach {needed})",
-                            f"chmod o+x {folder}, or install labfleet and its data "
-                            "directory outside it",
-                        )
-                    )
+            blocked = {
+                folder: needed
+                for needed in [*interpreter_folders(), self.homes]
+                for folder in unreachable_folders(needed)
+            }
+            problems += [
+                Problem(
+                    f"user accounts cannot enter {folder} (needed to reach {needed})",
+                    f"chmod o+x {folder}, or install labfleet and its data directory "
+                    "where every account can reach them (e.g. with /usr/bin/python3 -m venv)",
+                )
+                for folder, needed in blocked.items()
+            ]
         return problems
 
     def startup_warnings(self) -> list[str]:
@@ -172,6 +181,12 @@ class LocalBackend(Backend):
                 check=True, capture_output=True, timeout=COMMAND_TIMEOUT,
             )  # fmt: skip
             entry = pwd.getpwnam(name)
+        if entry.pw_dir != str(home):
+            # the data directory moved: the account follows its home
+            subprocess.run(
+                ["usermod", "--home", str(home), name],
+                check=True, capture_output=True, timeout=COMMAND_TIMEOUT,
+            )  # fmt: skip
         home.mkdir(mode=0o700, exist_ok=True)
         os.chown(home, entry.pw_uid, entry.pw_gid)
         home.chmod(0o700)
