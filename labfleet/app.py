@@ -82,11 +82,10 @@ class LabFleet(JupyterHub):
         return LabFleetProxy
 
     def load_config_file(self, filename: str, path: str | None = None) -> None:
-        """Load labfleet.yaml through :mod:`labfleet.settings` (a missing default file is fine)."""
+        """Load labfleet.yaml through :mod:`labfleet.settings` (no file: all defaults)."""
         file = Path(filename)
         if not file.exists():
-            if filename != settings.DEFAULT_FILE:
-                self.exit(f"labfleet: config file {filename} not found")
+            # JupyterHub itself refuses a named file that is missing before this runs
             return
         try:
             config = settings.load(file)

@@ -21,9 +21,10 @@ def safe_name(username: str) -> str:
     """An injective, lower-case ``[a-z0-9-]`` form of ``username``.
 
     ``o.brien`` becomes ``o-2ebrien``; the escape character is itself escaped,
-    so two different user names never share a safe name.
+    so two different user names never share a safe name. Escapes are fixed-length hex,
+    so lower-casing their digits keeps that true.
     """
-    return escape(username, safe=SAFE_CHARS, escape_char=ESCAPE_CHAR)
+    return escape(username, safe=SAFE_CHARS, escape_char=ESCAPE_CHAR).lower()
 
 
 def bounded(name: str, limit: int) -> str:

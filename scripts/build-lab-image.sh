@@ -119,7 +119,7 @@ pip_conf() {
             *) continue ;;
         esac
         if [[ $name == *index-url ]]; then   # local paths/file:// do not exist in the image
-            v=$(tr -s ' \t' '\n\n' <<<"$v" | grep -E '^https?://' | paste -sd' ' || true)
+            v=$(tr -s '[:space:]' '\n' <<<"$v" | grep -E '^https?://' | paste -sd' ' || true)
             [[ -n $v ]] || continue
         fi
         # environment variables override configuration files, as in pip
@@ -247,6 +247,7 @@ EOF
 
 say "building $TAG"
 t=$SECONDS
+old_id=$(docker image inspect -f '{{.Id}}' "$TAG" 2>/dev/null || true)
 build_args=(--network host --build-arg "BASE=$BASE_IMAGE" -t "$TAG")
 if ((FORCE)); then build_args+=(--no-cache); fi
 for v in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY; do
@@ -257,6 +258,10 @@ DOCKER_BUILDKIT=0 docker build "${build_args[@]}" "$CTX" >"$WORK/build.log" 2>&1
     die "docker build failed"
 }
 say "built $TAG ($(elapsed "$t"))"
+# Drop the image this build replaced, unless containers still use it.
+if [[ -n $old_id && $old_id != "$(docker image inspect -f '{{.Id}}' "$TAG")" ]]; then
+    docker image rm "$old_id" >/dev/null 2>&1 || true
+fi
 
 versions=$(docker run --rm --network host --entrypoint /opt/lab/bin/python "$TAG" -c \
     'import jupyterhub, jupyterlab; print(f"jupyterhub {jupyterhub.__version__}, jupyterlab {jupyterlab.__version__}")') \

@@ -1,0 +1,55 @@
+"""`labfleet doctor` finds what stops a hub and says how to fix it."""
+
+from __future__ import annotations
+
+import socket
+
+import yaml
+
+from harness import free_port, make_root
+from test_config import labfleet
+
+
+def test_doctor_passes_on_a_good_environment():
+    root = make_root("doctor")
+    result = labfleet("doctor", cwd=root)
+    assert result.returncode == 0, result.stdout
+    assert "All checks passed for the local backend" in result.stdout
+
+
+def test_doctor_reports_a_busy_port_and_the_fix(tmp_path):
+    port = free_port()
+    (tmp_path / "labfleet.yaml").write_text(
+        yaml.safe_dump({"hub": {"bind_url": f"http://127.0.0.1:{port}"}})
+    )
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        result = labfleet("doctor", cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"public port 127.0.0.1:{port} is not free" in result.stdout
+    assert "fix:" in result.stdout
+
+
+def test_doctor_reports_an_unreachable_docker_engine(tmp_path):
+    (tmp_path / "labfleet.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "labfleet": {"backend": "docker"},
+                "docker": {"engine_url": f"unix://{tmp_path}/no-docker.sock", "engine_timeout": 2},
+            }
+        )
+    )
+    result = labfleet("doctor", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "the Docker engine is not reachable" in result.stdout
+    assert "start-dockerd.sh" in result.stdout
+
+
+def test_doctor_reports_a_missing_proxy(tmp_path):
+    (tmp_path / "labfleet.yaml").write_text(
+        yaml.safe_dump({"proxy": {"command": ["/nonexistent/configurable-http-proxy"]}})
+    )
+    result = labfleet("doctor", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "proxy command /nonexistent/configurable-http-proxy not found" in result.stdout
