@@ -21,8 +21,8 @@ TIMEOUT=${LABFLEET_DOCKERD_TIMEOUT:-60}
 if [[ -n ${LABFLEET_DOCKERD_FLAGS+x} ]]; then
     CANDIDATES=("$LABFLEET_DOCKERD_FLAGS")
 else
+    # labfleet's containers use the host network only: no bridge, no firewall rules
     CANDIDATES=(
-        ""
         "--iptables=false --ip6tables=false --bridge=none"
         "--iptables=false --ip6tables=false --bridge=none --storage-driver=vfs"
     )
