@@ -7,15 +7,30 @@ from pathlib import Path
 
 from jupyterhub import orm
 from jupyterhub.app import JupyterHub
-from traitlets import Enum, Instance, Unicode, default
+from tornado import web
+from traitlets import Dict, Enum, Instance, Integer, Unicode, default
 
-from . import audit, settings
+from . import apihandlers, audit, scopes, settings
 from .auth import passwords
 from .auth.authenticator import LabFleetAuthenticator
 from .backends import BACKENDS, Backend
 from .context import LabFleetContext
+from .culling import Culling
 from .db import migrate
+from .operations import Operations
 from .proxy import LabFleetProxy
+from .volumes import DEFAULT_VOLUMES, parse_volumes
+
+PACKAGE = Path(__file__).parent
+CULLER = "labfleet-culler"
+
+
+CULLER_ROLE = {
+    "name": CULLER,
+    "description": "Stop idle servers, reading each user's session deadline.",
+    "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers", scopes.SESSION],
+    "services": [CULLER],
+}
 
 
 class LabFleet(JupyterHub):
@@ -42,7 +57,26 @@ class LabFleet(JupyterHub):
         help="Name of the admin created, with a generated password, when the hub has no admin.",
     ).tag(config=True)
 
+    volumes = Dict(
+        DEFAULT_VOLUMES,
+        help="""The volumes every user has: name -> {label, description, mount}.
+
+        ``mount`` is a folder inside the user's home ("" for the volume named home,
+        which must exist). Each can be reset on its own while the server is stopped.
+        """,
+    ).tag(config=True)
+
+    operations_per_minute = Integer(
+        6, min=1, help="How often a user may restart, reset volumes or extend, per minute and kind."
+    ).tag(config=True)
+
     runtime = Instance(Backend, help="The backend instance.")
+
+    culling = Instance(Culling, help="The idle-culling settings.")
+
+    @default("culling")
+    def _culling_default(self) -> Culling:
+        return Culling(parent=self)
 
     @property
     def data_path(self) -> Path:
@@ -56,6 +90,10 @@ class LabFleet(JupyterHub):
     @default("runtime")
     def _runtime_default(self) -> Backend:
         return BACKENDS[self.backend](parent=self, data_dir=self.data_path)
+
+    @default("template_paths")
+    def _template_paths_default(self) -> list[str]:
+        return [str(PACKAGE / "templates"), *super()._template_paths_default()]
 
     @default("bind_url")
     def _bind_url_default(self) -> str:
@@ -109,6 +147,11 @@ class LabFleet(JupyterHub):
         self.hub_dir.chmod(0o700)
 
     def init_backend(self) -> None:
+        try:
+            self.runtime.volumes = parse_volumes(self.volumes)
+        except ValueError as e:
+            print(f"labfleet: key 'labfleet.volumes': {e}", file=sys.stderr)
+            self.exit(1)
         problems = self.runtime.check()
         if problems:
             lines = "\n".join(f"  - {p.what}\n    fix: {p.fix}" for p in problems)
@@ -120,6 +163,25 @@ class LabFleet(JupyterHub):
     def init_db(self) -> None:
         super().init_db()
         migrate.upgrade(self.db.get_bind())
+
+    async def init_role_creation(self) -> None:
+        # labfleet's scopes, what users hold for themselves, and the culler's role
+        self.custom_scopes = {**scopes.CUSTOM_SCOPES, **self.custom_scopes}
+        self.extra_user_scopes = [*scopes.USER_SCOPES, *self.extra_user_scopes]
+        if self.culling.enabled:
+            self.services = [*self.services, self.culler_service()]
+            self.load_roles = [*self.load_roles, CULLER_ROLE]
+        await super().init_role_creation()
+
+    def culler_service(self) -> dict:
+        culling = self.culling
+        return {
+            "name": CULLER,
+            "command": [
+                sys.executable, "-m", "labfleet.culler", f"--every={culling.every}",
+                f"--timeout={culling.idle_timeout}", f"--max-age={culling.max_age}",
+            ],
+        }  # fmt: skip
 
     async def init_users(self) -> None:
         await super().init_users()
@@ -156,7 +218,20 @@ class LabFleet(JupyterHub):
 
     def init_tornado_settings(self) -> None:
         self.tornado_settings["labfleet"] = LabFleetContext(
-            data_dir=self.data_path, backend=self.runtime, db=self.db
+            data_dir=self.data_path,
+            backend=self.runtime,
+            db=self.db,
+            culling=self.culling,
+            operations=Operations(self.operations_per_minute),
         )
         super().init_tornado_settings()
+
+    def init_handlers(self) -> None:
+        super().init_handlers()
+        labfleet_handlers = [
+            *apihandlers.default_handlers,
+            (r"/labfleet/static/(.*)", web.StaticFileHandler, {"path": str(PACKAGE / "static")}),
+        ]
+        # ahead of the hub's catch-all routes
+        self.handlers[:0] = self.add_url_prefix(self.hub_prefix, labfleet_handlers)
 

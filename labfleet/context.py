@@ -8,6 +8,8 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from .backends.base import Backend
+from .culling import Culling
+from .operations import Operations
 
 
 @dataclass
@@ -17,3 +19,5 @@ class LabFleetContext:
     data_dir: Path
     backend: Backend
     db: Session
+    culling: Culling
+    operations: Operations

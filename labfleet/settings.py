@@ -12,6 +12,7 @@ themselves, so it never drifts from what the code accepts:
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Mapping
 from pathlib import Path
 import typing
@@ -45,16 +46,20 @@ class ConfigError(Exception):
 
 def section_classes(backend: str) -> dict[str, type[Configurable]]:
     """The YAML sections and the class whose traits each one sets."""
+    from jupyterhub.app import JupyterHub
+
     from .app import LabFleet
-    from .proxy import LabFleetProxy
     from .auth.authenticator import LabFleetAuthenticator
     from .backends import BACKENDS
+    from .culling import Culling
+    from .proxy import LabFleetProxy
 
     return {
         "labfleet": LabFleet,
-        "hub": LabFleet.__mro__[1],  # JupyterHub itself
+        "hub": JupyterHub,
         "auth": LabFleetAuthenticator,
         "proxy": LabFleetProxy,
+        "culling": Culling,
         "spawner": BACKENDS[backend].spawner_class,
         **BACKENDS,
     }
@@ -207,3 +212,8 @@ def load(path: Path) -> Config:
     data = read_file(path)
     validate(data, path)
     return to_config(data)
+
+
+def service_environment() -> tuple[str, str]:
+    """The hub API URL and token that JupyterHub gives a managed service."""
+    return os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"]

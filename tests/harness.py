@@ -195,7 +195,7 @@ class Hub:
     def home(self, username: str) -> Path:
         from labfleet.objects import safe_name
 
-        return self.data_dir / "homes" / safe_name(username)
+        return self.data_dir / "volumes" / "home" / safe_name(username)
 
     def cleanup(self) -> None:
         self.stop()

@@ -87,7 +87,7 @@ def test_escaped_usernames_get_separate_private_homes(hub):
     homes = [hub.home(name) for name in names]
     assert homes[0] != homes[1]
     for name, home in zip(names, homes):
-        assert home.parent == hub.data_dir / "homes"
+        assert home.parent == hub.data_dir / "volumes" / "home"
         assert (home / "my notes+1.txt").read_text() == name
         account = pwd.getpwuid(home.stat().st_uid)
         assert account.pw_name == system_account_name(TEST_ACCOUNT_PREFIX, name)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from jupyterhub.spawner import Spawner
+from tornado import web
 from jupyterhub.utils import AnyTimeoutError
 from traitlets import Float, Instance, List, default
 from traitlets.config import LoggingConfigurable
@@ -27,12 +28,11 @@ class Problem:
     fix: str
 
 
-class BackendError(Exception):
-    """An operation failed on the backend; ``status`` is the HTTP status to answer."""
+class BackendError(web.HTTPError):
+    """An operation failed on the backend; answered with ``status`` and ``message``."""
 
     def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
+        super().__init__(status, message)
         self.message = message
 
 
@@ -115,6 +115,13 @@ class LabFleetSpawner(LoggingConfigurable):
     @default("default_url")
     def _default_url_default(self) -> str:
         return "/lab"
+
+    def run_pre_spawn_hook(self):
+        if self.labfleet.operations.busy(self.user.name):
+            raise web.HTTPError(
+                409, f"An operation on {self.user.name}'s volumes or server is in progress"
+            )
+        return super().run_pre_spawn_hook()
 
     async def poll_and_notify(self):
         # the hub's periodic poll must not take a restart in place for a crash

@@ -9,19 +9,25 @@ isolated from each other; ``labfleet up`` says so at every start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import pwd
 import shutil
 import stat
 import subprocess
 import sys
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from subprocess import STDOUT
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
-from traitlets import Bool, Unicode, default
+from jupyterhub.utils import AnyTimeoutError
+from traitlets import Bool, Float, Unicode, default
 
 from ..objects import safe_name, system_account_name
+from ..volumes import VolumeState
 from .base import Backend, LabFleetSpawner, Problem
 
 COMMAND_TIMEOUT = 30
@@ -53,13 +59,18 @@ def interpreter_folders() -> list[Path]:
 
 
 class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
-    """LocalProcessSpawner on labfleet's accounts and homes."""
+    """LocalProcessSpawner on labfleet's accounts, volumes and log files."""
 
     account: Account | None = None
 
     async def start(self) -> tuple[str, int]:
         self.account = await self.backend.ensure_account(self.user.name)
-        return await super().start()
+        log = self.backend.log_file(self.user.name)
+        # a fresh start begins a fresh log; a restart in place continues it
+        with log.open("ab" if self.restarting else "wb") as output:
+            # the server writes its output to the log; the hub keeps only its own
+            self.popen_kwargs = {**self.popen_kwargs, "stdout": output, "stderr": STDOUT}
+            return await super().start()
 
     @default("notebook_dir")
     def _notebook_dir_default(self) -> str:
@@ -83,7 +94,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
 
 
 class LocalBackend(Backend):
-    """Local processes and folders under the data directory."""
+    """Local processes; volumes are folders, logs are files, under the data directory."""
 
     name = "local"
     spawner_class = LocalBackendSpawner
@@ -93,9 +104,10 @@ class LocalBackend(Backend):
         help="Prefix of the system account made for each hub user when labfleet runs as root.",
     ).tag(config=True)
 
-    home_root = Unicode(
+    volume_root = Unicode(
         "",
-        help="Folder holding one home folder per user. Default: `homes` in the data directory.",
+        help="Folder holding the users' volumes, one folder per volume and user "
+        "(<volume_root>/<volume>/<user>). Default: `volumes` in the data directory.",
     ).tag(config=True)
 
     isolate_users = Bool(
@@ -106,16 +118,28 @@ class LocalBackend(Backend):
         """,
     ).tag(config=True)
 
+    size_timeout = Float(
+        10, help="Seconds allowed to measure one user's volumes before giving up on sizes."
+    ).tag(config=True)
+
     @default("isolate_users")
     def _isolate_default(self) -> bool:
         return os.geteuid() == 0
 
     @property
-    def homes(self) -> Path:
-        return Path(self.home_root).resolve() if self.home_root else self.data_dir / "homes"
+    def volumes_dir(self) -> Path:
+        return Path(self.volume_root).resolve() if self.volume_root else self.data_dir / "volumes"
+
+    def volume_dir(self, username: str, volume: str) -> Path:
+        return self.volumes_dir / volume / safe_name(username)
 
     def home_dir(self, username: str) -> Path:
-        return self.homes / safe_name(username)
+        return self.volume_dir(username, "home")
+
+    def log_file(self, username: str) -> Path:
+        logs = self.data_dir / "logs"
+        logs.mkdir(mode=0o700, exist_ok=True)
+        return logs / f"{safe_name(username)}.log"
 
     def account_name(self, username: str) -> str:
         return system_account_name(self.account_prefix, username)
@@ -131,12 +155,10 @@ class LocalBackend(Backend):
                     )
                 )
             if not shutil.which("useradd"):
-                problems.append(
-                    Problem("useradd is missing", "apt-get install passwd")
-                )
+                problems.append(Problem("useradd is missing", "apt-get install passwd"))
             blocked = {
                 folder: needed
-                for needed in [*interpreter_folders(), self.homes]
+                for needed in [*interpreter_folders(), self.volumes_dir]
                 for folder in unreachable_folders(needed)
             }
             problems += [
@@ -158,40 +180,104 @@ class LocalBackend(Backend):
             "trusted group, not for a class: run labfleet as root to isolate them."
         ]
 
-    def _ensure_account(self, username: str) -> Account:
-        """Create (if needed) the system account and home of ``username``; blocking."""
-        home = self.home_dir(username)
-        self.homes.mkdir(parents=True, exist_ok=True)
+    def _system_account(self, username: str) -> pwd.struct_passwd:
+        """The system account of ``username``, created on first use; blocking."""
         if not self.isolate_users:
-            home.mkdir(mode=0o700, exist_ok=True)
-            entry = pwd.getpwuid(os.geteuid())
-            return Account(entry.pw_name, entry.pw_uid, entry.pw_gid, home, entry.pw_shell)
-        self.homes.chmod(0o711)
+            return pwd.getpwuid(os.geteuid())
         name = self.account_name(username)
+        home = str(self.home_dir(username))
         try:
             entry = pwd.getpwnam(name)
         except KeyError:
             self.log.info("Creating system account %s for user %s", name, username)
-            subprocess.run(
-                [
-                    "useradd", "--no-create-home", "--home-dir", str(home),
-                    "--shell", "/bin/bash", "--user-group",
-                    "--comment", f"labfleet user {safe_name(username)}", name,
-                ],
-                check=True, capture_output=True, timeout=COMMAND_TIMEOUT,
+            run(
+                "useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/bash",
+                "--user-group", "--comment", f"labfleet user {safe_name(username)}", name,
             )  # fmt: skip
-            entry = pwd.getpwnam(name)
-        if entry.pw_dir != str(home):
+            return pwd.getpwnam(name)
+        if entry.pw_dir != home:
             # the data directory moved: the account follows its home
-            subprocess.run(
-                ["usermod", "--home", str(home), name],
-                check=True, capture_output=True, timeout=COMMAND_TIMEOUT,
-            )  # fmt: skip
-        home.mkdir(mode=0o700, exist_ok=True)
-        os.chown(home, entry.pw_uid, entry.pw_gid)
-        home.chmod(0o700)
-        return Account(name, entry.pw_uid, entry.pw_gid, home, entry.pw_shell)
+            run("usermod", "--home", home, name)
+        return entry
+
+    def _ensure_account(self, username: str) -> Account:
+        """The account, volume folders and links of ``username``; blocking."""
+        entry = self._system_account(username)
+        home = self.home_dir(username)
+        for spec in self.volumes:
+            folder = self.volume_dir(username, spec.name)
+            folder.parent.mkdir(mode=0o711, parents=True, exist_ok=True)
+            folder.parent.chmod(0o711)
+            folder.mkdir(mode=0o700, exist_ok=True)
+            os.chown(folder, entry.pw_uid, entry.pw_gid)
+        for spec in self.volumes:
+            if not spec.mount:
+                continue
+            link = home / spec.mount
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if link.is_symlink() or not link.exists():
+                link.unlink(missing_ok=True)
+                link.symlink_to(self.volume_dir(username, spec.name))
+                os.lchown(link, entry.pw_uid, entry.pw_gid)
+            else:
+                self.log.warning("Not linking volume %s: %s exists in the home", spec.name, link)
+        return Account(entry.pw_name, entry.pw_uid, entry.pw_gid, home, entry.pw_shell)
 
     async def ensure_account(self, username: str) -> Account:
-        """The account and home that run ``username``'s server, created on first use."""
+        """The account and volumes that run ``username``'s server, created on first use."""
         return await asyncio.to_thread(self._ensure_account, username)
+
+    async def restart_in_place(self, spawner: LocalBackendSpawner) -> None:
+        # stopping clears the token; the same one goes to the new process
+        token = spawner.api_token
+        await spawner.stop()
+        spawner.api_token = token
+        await spawner.start()
+
+    async def list_volumes(self, username: str) -> list[VolumeState]:
+        def measure(folder: Path) -> int | None:
+            return folder_size(folder) if folder.is_dir() else None
+
+        states = []
+        for spec in self.volumes:
+            folder = self.volume_dir(username, spec.name)
+            try:
+                size = await asyncio.wait_for(
+                    asyncio.to_thread(measure, folder), self.size_timeout
+                )
+            except AnyTimeoutError:
+                size = None
+            states.append(VolumeState(spec, str(folder), folder.is_dir(), size))
+        return states
+
+    async def reset_volumes(self, username: str, names: Sequence[str]) -> None:
+        for name in names:
+            folder = self.volume_dir(username, name)
+            if folder.exists():
+                # rmtree removes links, never what they point to
+                await asyncio.to_thread(shutil.rmtree, folder)
+
+    async def logs(self, spawner: LocalBackendSpawner, tail: int) -> list[str]:
+        return await asyncio.to_thread(tail_lines, self.log_file(spawner.user.name), tail)
+
+
+def run(*command: str) -> None:
+    subprocess.run(command, check=True, capture_output=True, timeout=COMMAND_TIMEOUT)
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes used by the files below ``folder`` (links not followed)."""
+    total = 0
+    for root, dirs, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, name)).st_size
+    return total
+
+
+def tail_lines(path: Path, count: int) -> list[str]:
+    """The last ``count`` lines of a text file ([] if it does not exist)."""
+    if not path.exists():
+        return []
+    with path.open("rb") as f:
+        return [line.decode(errors="replace").rstrip("\n") for line in deque(f, maxlen=count)]

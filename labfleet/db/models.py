@@ -28,3 +28,13 @@ class AuditEvent(Base):
     target: Mapped[str] = mapped_column(String(255), index=True)
     result: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+class SessionExtension(Base):
+    """Hours added to a user's idle timeout, for the server started at ``server_started``."""
+
+    __tablename__ = "labfleet_session_extensions"
+
+    username: Mapped[str] = mapped_column(String(255), primary_key=True)
+    server_started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    hours: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,58 @@
+"""Routes on a user's volumes: list with sizes, reset a chosen subset."""
+
+from __future__ import annotations
+
+from tornado import web
+
+from ..scopes import VOLUMES
+from .base import LabFleetAPIHandler
+
+
+class VolumesAPIHandler(LabFleetAPIHandler):
+    """GET: the volumes and their sizes. DELETE {"volumes": [...]}: reset those, server stopped."""
+
+    scope = VOLUMES
+
+    async def get(self, user_name: str) -> None:
+        user = self.target_user(user_name)
+        volumes = await self.backend.list_volumes(user.name)
+        self.write(
+            {
+                "backend": self.backend.name,
+                "server_running": user.spawner.active,
+                "volumes": [v.to_json() for v in volumes],
+            }
+        )
+
+    async def delete(self, user_name: str) -> None:
+        user = self.target_user(user_name)
+        names = self.json_object().get("volumes")
+        known = [v.name for v in self.backend.volumes]
+        if (
+            not isinstance(names, list)
+            or not names
+            or not all(isinstance(n, str) for n in names)
+            or len(set(names)) != len(names)
+        ):
+            raise web.HTTPError(
+                400, f'Give the volumes to reset as {{"volumes": [...]}}, chosen from {known}'
+            )
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise web.HTTPError(400, f"Unknown volumes {unknown}; {user.name} has {known}")
+        if user.spawner.active:
+            raise web.HTTPError(
+                409, f"{user.name}'s server is running: stop it before resetting volumes"
+            )
+        async with self.operation("volumes.reset", user, volumes=names):
+            await self.backend.reset_volumes(user.name, names)
+        self.write(
+            {
+                "reset": names,
+                "message": f"Reset {', '.join(names)} of {user.name}; "
+                "they are recreated empty at the next start",
+            }
+        )
+
+
+default_handlers = [(r"/api/labfleet/users/([^/]+)/volumes", VolumesAPIHandler)]

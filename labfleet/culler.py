@@ -1,0 +1,68 @@
+"""The culler service: jupyterhub-idle-culler, deciding by the deadlines the hub computes.
+
+Started by the hub as the managed service ``labfleet-culler``. Its cull arbiter asks
+``/hub/api/labfleet/users/{name}/session`` whether time is up, so extensions count.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from functools import partial
+from urllib.parse import quote
+
+from jupyterhub_idle_culler import cull_idle
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.ioloop import IOLoop, PeriodicCallback
+
+from .settings import service_environment
+
+REQUEST_TIMEOUT = 30
+
+log = logging.getLogger("labfleet-culler")
+
+
+def make_arbiter(api_url: str, token: str):
+    """A cull arbiter that culls a server when the hub says its session has no time left."""
+
+    async def arbiter(*, server: dict, **_) -> bool:
+        username = server["full_name"].rpartition("/")[0]
+        response = await AsyncHTTPClient().fetch(
+            HTTPRequest(
+                f"{api_url}/labfleet/users/{quote(username, safe='')}/session",
+                headers={"Authorization": f"token {token}"},
+                request_timeout=REQUEST_TIMEOUT,
+            )
+        )
+        session = json.loads(response.body)
+        return session["culling"] and session["seconds_left"] == 0
+
+    return arbiter
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="labfleet-culler")
+    parser.add_argument("--every", type=int, required=True, help="seconds between checks")
+    parser.add_argument("--timeout", type=int, required=True, help="idle timeout, seconds")
+    parser.add_argument("--max-age", type=int, default=0, help="seconds; 0: no limit")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
+    api_url, token = service_environment()
+    cull = partial(
+        cull_idle,
+        url=api_url,
+        api_token=token,
+        inactive_limit=args.timeout,
+        logger=log,
+        max_age=args.max_age,
+        cull_arbiter=make_arbiter(api_url, token),
+    )
+    loop = IOLoop.current()
+    loop.add_callback(cull)
+    PeriodicCallback(cull, 1000 * args.every).start()
+    loop.start()
+
+
+if __name__ == "__main__":
+    main()
