@@ -192,6 +192,20 @@ class Hub:
         assert response.status_code in (202, 204), response.text
         wait_for(lambda: not self.user(name)["servers"], SPAWN_TIMEOUT, f"{name}'s server to stop")
 
+    def spawner_pid(self, username: str) -> int:
+        """The pid the hub keeps for a user's server (local backend)."""
+        import sqlite3
+
+        with sqlite3.connect(self.data_dir / "hub" / "labfleet.sqlite") as db:
+            (state,) = db.execute(
+                "select spawners.state from spawners join users on users.id = spawners.user_id"
+                " where users.name = ? and spawners.name = ''",
+                (username,),
+            ).fetchone()
+        import json
+
+        return json.loads(state)["pid"]
+
     def home(self, username: str) -> Path:
         from labfleet.objects import safe_name
 

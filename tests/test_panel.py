@@ -1,0 +1,193 @@
+"""The control panel's API on the local backend, driven as users and admins do."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from datetime import datetime
+
+import pytest
+import requests
+
+HUB_CONFIG = {
+    "culling": {"idle_timeout": 3600, "max_extension_hours": 4},
+    # the cache volume is mounted at ~/.cache: let the contents API reach it
+    "spawner": {"args": ["--ContentsManager.allow_hidden=True"]},
+}
+
+
+def panel(hub, method: str, user: str, route: str, token: str | None = None, **kwargs):
+    return hub.api(method, f"/labfleet/users/{user}/{route}", token=token, **kwargs)
+
+
+def put_file(hub, user: str, path: str, content: str) -> None:
+    response = requests.put(
+        f"{hub.url}/user/{user}/api/contents/{path}",
+        json={"type": "file", "format": "text", "content": content},
+        headers={"Authorization": f"token {hub.token}"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+
+
+def get_file(hub, user: str, path: str) -> requests.Response:
+    return requests.get(
+        f"{hub.url}/user/{user}/api/contents/{path}",
+        headers={"Authorization": f"token {hub.token}"},
+        timeout=30,
+    )
+
+
+def user_token(hub, user: str, **body) -> str:
+    response = hub.api("POST", f"/users/{user}/tokens", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
+
+
+def audit_events(hub, action: str) -> list[tuple]:
+    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
+        return db.execute(
+            "select actor, target, result from labfleet_audit_events where action = ?",
+            (action,),
+        ).fetchall()
+
+
+@pytest.fixture(scope="module")
+def erin(hub):
+    """A user whose server holds a file in each volume."""
+    hub.create_user("erin")
+    hub.spawn("erin")
+    for volume in ("", "workspace/", ".cache/"):
+        put_file(hub, "erin", f"{volume}kept.txt", f"in {volume or 'home'}")
+    return "erin"
+
+
+def test_volumes_are_listed_with_sizes(hub, erin):
+    answer = panel(hub, "GET", erin, "volumes").json()
+    assert answer["backend"] == "local" and answer["server_running"] is True
+    volumes = {v["name"]: v for v in answer["volumes"]}
+    assert list(volumes) == ["home", "workspace", "cache"]
+    for volume in volumes.values():
+        assert volume["exists"] and volume["size_bytes"] > 0
+        assert volume["resource"].endswith(f"/volumes/{volume['name']}/erin")
+    assert volumes["workspace"]["mount"] == "workspace"
+
+
+def test_reset_is_refused_while_the_server_runs(hub, erin):
+    response = panel(hub, "DELETE", erin, "volumes", json={"volumes": ["home"]})
+    assert response.status_code == 409
+    assert response.json() == {
+        "status": 409,
+        "message": "erin's server is running: stop it before resetting volumes",
+    }
+
+
+def test_restart_in_place_keeps_port_token_and_files(hub, erin):
+    before = hub.user(erin)["servers"][""]
+    pid_before = hub.spawner_pid(erin)
+    response = panel(hub, "POST", erin, "restart")
+    assert response.status_code == 200, response.text
+    assert response.json()["url"] == "/user/erin/"
+    after = hub.user(erin)["servers"][""]
+    assert after["ready"] and after["started"] == before["started"]
+    assert hub.spawner_pid(erin) != pid_before
+    # the proxy route and token are unchanged: the server answers at once
+    assert get_file(hub, erin, "workspace/kept.txt").json()["content"] == "in workspace/"
+    assert ("labfleet-tests", "erin", "ok") in audit_events(hub, "server.restart")
+
+
+def test_logs_show_what_the_server_printed(hub, erin):
+    lines = panel(hub, "GET", erin, "logs", params={"tail": 400}).json()["lines"]
+    assert any("Jupyter Server" in line and "is running at" in line for line in lines)
+    assert len(panel(hub, "GET", erin, "logs", params={"tail": 3}).json()["lines"]) == 3
+    for bad in ("0", "x", "99999"):
+        response = panel(hub, "GET", erin, "logs", params={"tail": bad})
+        assert response.status_code == 400 and "tail" in response.json()["message"]
+
+
+def test_a_second_operation_while_one_runs_gets_409(hub, erin):
+    answers = {}
+    slow = threading.Thread(target=lambda: answers.update(first=panel(hub, "POST", erin, "restart")))
+    slow.start()
+    try:
+        time.sleep(1)  # a restart takes seconds: the first one is under way now
+        second = panel(hub, "POST", erin, "restart", token=user_token(hub, erin))
+        assert second.status_code == 409, second.text
+        assert "in progress" in second.json()["message"]
+    finally:
+        slow.join()
+    assert answers["first"].status_code == 200
+
+
+def test_extend_moves_the_deadline_and_truncates_at_the_cap(hub, erin):
+    session = panel(hub, "GET", erin, "session").json()
+    assert session["running"] and session["culling"] and not session["warning"]
+    assert session["extended_hours"] == 0 and session["hours_addable"] == 4
+    assert 3500 < session["seconds_left"] <= 3600
+
+    extended = panel(hub, "POST", erin, "session/extend", json={"hours": 1}).json()
+    assert extended["added_hours"] == 1 and not extended["truncated"]
+    moved = datetime.fromisoformat(extended["deadline"]) - datetime.fromisoformat(session["deadline"])
+    assert moved.total_seconds() >= 3600
+
+    capped = panel(hub, "POST", erin, "session/extend", json={"hours": 10}).json()
+    assert capped["added_hours"] == 3 and capped["truncated"] is True
+    assert "Added 3 hours of the 10 asked" in capped["message"]
+    assert capped["extended_hours"] == 4 and capped["hours_addable"] == 0
+
+    full = panel(hub, "POST", erin, "session/extend", json={"hours": 1})
+    assert full.status_code == 409 and "maximum of 4 hours" in full.json()["message"]
+    for bad in ({"hours": 0}, {"hours": 1.5}, {"hours": "2"}, {}, [1]):
+        assert panel(hub, "POST", erin, "session/extend", json=bad).status_code == 400
+
+
+def test_reset_home_keeps_the_other_volumes(hub, erin):
+    hub.stop_server(erin)
+    response = panel(hub, "DELETE", erin, "volumes", json={"volumes": ["home"]})
+    assert response.status_code == 200, response.text
+    assert response.json()["reset"] == ["home"]
+    listed = {v["name"]: v["exists"] for v in panel(hub, "GET", erin, "volumes").json()["volumes"]}
+    assert listed == {"home": False, "workspace": True, "cache": True}
+    hub.spawn(erin)
+    assert get_file(hub, erin, "kept.txt").status_code == 404
+    assert get_file(hub, erin, "workspace/kept.txt").json()["content"] == "in workspace/"
+    assert get_file(hub, erin, ".cache/kept.txt").json()["content"] == "in .cache/"
+    assert ("labfleet-tests", "erin", "ok") in audit_events(hub, "volumes.reset")
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({"volumes": []}, 'as {"volumes": [...]}'),
+        ({"volumes": ["home", "home"]}, 'as {"volumes": [...]}'),
+        ({"volumes": ["hme"]}, "Unknown volumes ['hme']"),
+        ({"vols": ["home"]}, 'as {"volumes": [...]}'),
+    ],
+)
+def test_bad_reset_requests_change_nothing(hub, erin, body, message):
+    response = panel(hub, "DELETE", erin, "volumes", json=body)
+    assert response.status_code == 400
+    assert message in response.json()["message"]
+    assert all(v["exists"] for v in panel(hub, "GET", erin, "volumes").json()["volumes"])
+
+
+def test_operations_are_rate_limited_per_user(hub):
+    hub.create_user("rita")
+    token = user_token(hub, "rita")
+    for _ in range(6):
+        ok = panel(hub, "DELETE", "rita", "volumes", token=token, json={"volumes": ["cache"]})
+        assert ok.status_code == 200, ok.text
+    limited = panel(hub, "DELETE", "rita", "volumes", token=token, json={"volumes": ["cache"]})
+    assert limited.status_code == 429
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert "at most 6 a minute" in limited.json()["message"]
+    # the limit is rita's: another caller is not slowed by her requests
+    hub.create_user("fay")
+    assert panel(hub, "DELETE", "fay", "volumes", json={"volumes": ["cache"]}).status_code == 200
+
+
+def test_unknown_user_is_404(hub):
+    response = panel(hub, "GET", "nobody", "volumes")
+    assert response.status_code == 404
+    assert response.json()["status"] == 404
