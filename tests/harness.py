@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -20,7 +21,8 @@ import yaml
 
 LABFLEET = str(Path(sys.executable).parent / "labfleet")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-TEST_ACCOUNT_PREFIX = "lft-"
+# unique per test run, so that runs side by side never share a system account
+TEST_ACCOUNT_PREFIX = f"lft{os.getpid() % 100000}-"
 START_TIMEOUT = 60
 SPAWN_TIMEOUT = 90
 
@@ -149,7 +151,11 @@ class Hub:
         )
 
     def login(self, username: str, password: str) -> tuple[requests.Session, requests.Response]:
-        """Post the login form as a browser does; returns the session and the answer."""
+        """Post the login form as a browser does; returns the session and the answer.
+
+        The answer is the form's own: 302 onwards when the password is right. The
+        redirect is not followed, since it would start the user's server.
+        """
         session = requests.Session()
         session.get(f"{self.url}/hub/login", timeout=10).raise_for_status()
         response = session.post(
@@ -160,6 +166,7 @@ class Hub:
                 "_xsrf": session.cookies.get("_xsrf", path="/hub/"),
             },
             timeout=30,
+            allow_redirects=False,
         )
         return session, response
 
@@ -217,9 +224,13 @@ class Hub:
 
 
 def remove_test_accounts() -> None:
-    """Delete the system accounts that test hubs created."""
+    """Delete the system accounts that test hubs created.
+
+    userdel refuses an account that still runs processes, so the accounts of a
+    test run going on beside this one are left alone.
+    """
     with open("/etc/passwd") as passwd:
         names = [line.split(":", 1)[0] for line in passwd]
     for name in names:
-        if name.startswith(TEST_ACCOUNT_PREFIX):
+        if re.fullmatch(r"lft\d*-.*", name):
             subprocess.run(["userdel", name], capture_output=True, check=False)

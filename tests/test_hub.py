@@ -24,7 +24,7 @@ def test_first_start_prints_admin_credentials(hub):
 
 def test_admin_logs_in_through_the_login_form(hub):
     session, response = hub.login("admin", hub.admin_password)
-    assert response.status_code == 200
+    assert response.status_code == 302
     home = session.get(f"{hub.url}/hub/home", timeout=10)
     assert home.status_code == 200
     assert home.url == f"{hub.url}/hub/home"

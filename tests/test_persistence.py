@@ -27,7 +27,7 @@ def test_restart_keeps_users_and_data(hub):
     assert not any("password:" in line for line in hub.start_output)
     assert hub.user("carol")["name"] == "carol"
     _, login = hub.login("admin", first_password)
-    assert login.status_code == 200
+    assert login.status_code == 302
     hub.spawn("carol")
     kept = requests.get(
         f"{hub.url}/user/carol/api/contents/kept.txt",

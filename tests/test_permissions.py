@@ -1,0 +1,69 @@
+"""Who may call each labfleet route: anonymous, another user, the user, an admin, a narrow token."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from test_panel import user_token
+
+# (method, route, body, status when authorized: the server of "owner" is stopped)
+ROUTES = [
+    ("GET", "volumes", None, 200),
+    ("DELETE", "volumes", {"volumes": ["cache"]}, 200),
+    ("POST", "restart", None, 409),
+    ("GET", "session", None, 200),
+    ("POST", "session/extend", {"hours": 1}, 409),
+    ("GET", "logs", None, 200),
+]
+CALLERS = {
+    "anonymous": 403,
+    "other user": 404,
+    "narrow token": 403,
+    "self": None,
+    "admin": None,
+}
+
+
+@pytest.fixture(scope="module")
+def tokens(hub):
+    for name in ("owner", "other"):
+        hub.create_user(name)
+    return {
+        "anonymous": None,
+        "other user": user_token(hub, "other"),
+        "narrow token": user_token(hub, "owner", scopes=["read:users:name!user"]),
+        "self": user_token(hub, "owner"),
+        "admin": hub.token,
+    }
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+@pytest.mark.parametrize("method, route, body, authorized", ROUTES)
+def test_permission_matrix(hub, tokens, caller, method, route, body, authorized):
+    headers = {"Authorization": f"token {tokens[caller]}"} if tokens[caller] else {}
+    response = requests.request(
+        method,
+        f"{hub.url}/hub/api/labfleet/users/owner/{route}",
+        json=body,
+        headers=headers,
+        timeout=30,
+    )
+    expected = CALLERS[caller] or authorized
+    assert response.status_code == expected, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    if expected >= 400:
+        assert response.json()["status"] == expected and response.json()["message"]
+
+
+def test_browser_requests_need_the_xsrf_token(hub):
+    session, login = hub.login("admin", hub.admin_password)
+    assert login.status_code == 302
+    url = f"{hub.url}/hub/api/labfleet/users/admin/volumes"
+    body = {"volumes": ["cache"]}
+    assert session.get(url, timeout=30).status_code == 200
+    refused = session.delete(url, json=body, timeout=30)
+    assert refused.status_code == 403
+    xsrf = session.cookies.get("_xsrf", path="/hub/")
+    allowed = session.delete(url, json=body, headers={"X-XSRFToken": xsrf}, timeout=30)
+    assert allowed.status_code == 200, allowed.text
