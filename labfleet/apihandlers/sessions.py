@@ -12,8 +12,8 @@ from ..scopes import SESSION
 from .base import LabFleetAPIHandler
 
 
-class SessionAPIHandler(LabFleetAPIHandler):
-    """GET: deadline, time left and hours that can still be added."""
+class SessionBase(LabFleetAPIHandler):
+    """What the session routes share: the session of a user, as the API answers it."""
 
     scope = SESSION
 
@@ -29,11 +29,15 @@ class SessionAPIHandler(LabFleetAPIHandler):
             extended_hours=culling.extended_hours(self.db, user.name, started),
         )
 
+
+class SessionAPIHandler(SessionBase):
+    """GET: deadline, time left and hours that can still be added."""
+
     async def get(self, user_name: str) -> None:
         self.write(self.session(self.target_user(user_name)))
 
 
-class ExtendSessionAPIHandler(SessionAPIHandler):
+class ExtendSessionAPIHandler(SessionBase):
     """POST {"hours": n}: add whole hours to the idle timeout, truncated at the cap."""
 
     async def post(self, user_name: str) -> None:
