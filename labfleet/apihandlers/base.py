@@ -6,10 +6,10 @@ from contextlib import AbstractAsyncContextManager
 from typing import ClassVar
 
 from jupyterhub.apihandlers import APIHandler
-from jupyterhub.scopes import has_scope
 from jupyterhub.user import User
 from tornado import web
 
+from ..authz import authorize
 from ..backends.base import Backend
 from ..context import LabFleetContext
 from ..scopes import ADMIN_SCOPE
@@ -30,18 +30,11 @@ class LabFleetAPIHandler(APIHandler):
 
     def target_user(self, user_name: str) -> User:
         """The user named in the path, once the caller holds ``scope`` (or admin) for them."""
-        if self.current_user is None:
-            raise web.HTTPError(403, "Missing or invalid credentials.")
-        for scope in (self.scope, ADMIN_SCOPE):
-            if has_scope(f"{scope}!user={user_name}", self.parsed_scopes, db=self.db):
-                user = self.find_user(user_name)
-                if user is None:
-                    raise web.HTTPError(404, f"No such user: {user_name}")
-                return user
-        if self.scope in self.parsed_scopes or ADMIN_SCOPE in self.parsed_scopes:
-            # filtered access to others: same answer as for a user that does not exist
-            raise web.HTTPError(404, "No access to this user, or no such user")
-        raise web.HTTPError(403, f"Requires the scope {self.scope} for user {user_name}")
+        authorize(self, (self.scope, ADMIN_SCOPE), user_name)
+        user = self.find_user(user_name)
+        if user is None:
+            raise web.HTTPError(404, f"No such user: {user_name}")
+        return user
 
     def operation(self, action: str, user: User, **detail: object) -> AbstractAsyncContextManager:
         """Run a state-changing operation on ``user``: serialised, rate limited, audited."""
