@@ -10,7 +10,7 @@ from jupyterhub.app import JupyterHub
 from tornado import web
 from traitlets import Dict, Enum, Instance, Integer, Unicode, default
 
-from . import apihandlers, audit, scopes, settings
+from . import apihandlers, audit, handlers, scopes, settings
 from .auth import passwords
 from .auth.authenticator import LabFleetAuthenticator
 from .backends import BACKENDS, Backend
@@ -230,6 +230,7 @@ class LabFleet(JupyterHub):
         super().init_handlers()
         labfleet_handlers = [
             *apihandlers.default_handlers,
+            *handlers.default_handlers,
             (r"/labfleet/static/(.*)", web.StaticFileHandler, {"path": str(PACKAGE / "static")}),
         ]
         # ahead of the hub's catch-all routes

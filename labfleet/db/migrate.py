@@ -20,5 +20,5 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every labfleet migration not yet applied (idempotent)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Apply every labfleet migration not yet applied (idempotent; features may branch)."""
+    command.upgrade(alembic_config(engine), "heads")
