@@ -45,7 +45,7 @@ class LabFleet(JupyterHub):
 
     data_dir = Unicode(
         "labfleet-data",
-        help="Folder for the hub's database, secrets and (local backend) users' homes.",
+        help="Folder for the hub's database, secrets and (local backend) users' volumes and logs.",
     ).tag(config=True)
 
     backend = Enum(
