@@ -20,7 +20,11 @@ alternate between the hubs so that machine noise hits both alike.
 
 Reading the ratio: ``labfleet/stock`` is labfleet's spawn percentile over the
 stock hub's. 1.00 means labfleet adds nothing to a spawn; above the 1.05 target,
-labfleet's own spawn path (account, home, hooks) costs more than 5%.
+labfleet's own work around a spawn (account, volumes, groups, log file) costs more
+than 5%. Most of a spawn is the server starting and then the hub noticing it: the
+hub polls with jittered exponential backoff, so single spawns vary by a second or
+more and at N=10 the ratios move by about +-0.15 from run to run. Raise N before
+reading a few percent into them.
 """
 
 from __future__ import annotations
@@ -41,13 +45,16 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import harness  # noqa: E402
-from harness import TEST_ACCOUNT_PREFIX, Hub, make_root  # noqa: E402
+from harness import Hub, make_root  # noqa: E402
 
 from labfleet.objects import system_account_name  # noqa: E402
 
 BIN = Path(sys.executable).parent
-LABFLEET_USER = "spawnbench"  # its account: lft-spawnbench, made by labfleet
-STOCK_USER = "lfb-stock"  # a system account made by this script
+# not the tests' lft<N>- prefix: a test run's cleanup deletes such accounts when idle
+ACCOUNT_PREFIX = "lfb-"
+LABFLEET_USER = "spawnbench"  # labfleet makes its account, lfb-spawnbench
+STOCK_USER = f"{ACCOUNT_PREFIX}stock"  # an account this script makes
+ACCOUNTS = (system_account_name(ACCOUNT_PREFIX, LABFLEET_USER), STOCK_USER)
 TARGET = 1.05
 POLL = 0.02  # seconds between the harness's readiness polls (its default is 0.2)
 
@@ -99,6 +106,12 @@ def create_account(name: str, home: Path) -> None:
     shutil.chown(home, name, name)
 
 
+def remove_accounts() -> None:
+    """Delete this script's system accounts and their groups (missing ones are fine)."""
+    for account in ACCOUNTS:
+        subprocess.run(["userdel", account], capture_output=True, check=False)
+
+
 def timed(action) -> float:
     """Seconds that ``action()`` takes."""
     start = time.perf_counter()
@@ -124,18 +137,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=10, help="measured spawns per hub (default 10)")
     n = parser.parse_args().n
+    if n < 1:
+        parser.error("-n must be at least 1")
     if os.geteuid() != 0:
         sys.exit("spawn.py runs as root: both hubs start servers as system accounts")
 
     logs = Path(tempfile.mkdtemp(prefix="labfleet-bench-logs-"))
     harness.ARTIFACTS = logs  # hub logs go to the run's temp dir, not test-artifacts/
     harness.wait_for = functools.partial(harness.wait_for, interval=POLL)
-    labfleet = Hub(make_root("bench"), name="labfleet")
+    labfleet_config = {"local": {"account_prefix": ACCOUNT_PREFIX}}
+    labfleet = Hub(make_root("bench"), labfleet_config, name="labfleet")
     stock = StockHub(make_root("bench-stock"))
     users = {"labfleet": LABFLEET_USER, "stock": STOCK_USER}
     cold: dict[str, float] = {}
     spawns: dict[str, list[float]] = {"labfleet": [], "stock": []}
     try:
+        remove_accounts()  # left by a killed run
         create_account(STOCK_USER, stock.root / "homes" / STOCK_USER)
         for label, hub in [("labfleet", labfleet), ("stock", stock)]:
             cold[label] = timed(hub.start)
@@ -144,14 +161,18 @@ def main() -> int:
         for _ in range(n):
             for label, hub in [("labfleet", labfleet), ("stock", stock)]:
                 spawns[label].append(spawn_and_stop(hub, users[label]))
+    except Exception:
+        for hub in (labfleet, stock):
+            print(f"--- end of the {hub.name} hub's output ---\n{hub.tail()}", file=sys.stderr)
+        raise
     finally:
         for hub in (labfleet, stock):
             hub.cleanup()
-        for account in (system_account_name(TEST_ACCOUNT_PREFIX, LABFLEET_USER), STOCK_USER):
-            subprocess.run(["userdel", account], capture_output=True, check=False)
+        remove_accounts()
         shutil.rmtree(logs, ignore_errors=True)
 
-    print(f"{n} spawns per hub, alternating labfleet and stock, after 1 warm-up spawn each (not counted)")
+    print(f"{n} spawns per hub, alternating labfleet and stock,", end=" ")
+    print("after 1 warm-up spawn each (not counted)")
     for label, seconds in cold.items():
         print(f"{label} cold start s: {seconds:.2f}")
     for label, values in spawns.items():

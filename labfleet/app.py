@@ -92,8 +92,10 @@ class LabFleet(JupyterHub):
         return BACKENDS[self.backend](parent=self, data_dir=self.data_path)
 
     @default("template_paths")
-    def _template_paths_default(self) -> list[str]:
-        return [str(PACKAGE / "templates"), *super()._template_paths_default()]
+    def _labfleet_template_paths(self) -> list[str]:
+        # not named _template_paths_default: JupyterHub calls that one to find its own
+        # templates, which labfleet's extend as "templates/<name>"
+        return [str(PACKAGE / "templates"), *self._template_paths_default()]
 
     @default("bind_url")
     def _bind_url_default(self) -> str:

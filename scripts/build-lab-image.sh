@@ -21,7 +21,8 @@ VARIANT=minbase
 PACKAGES=(python3 python3-venv python3-pip ca-certificates)
 JUPYTERHUB_SPEC='jupyterhub>=6.1,<7'
 JUPYTERLAB_SPEC='jupyterlab>=4.2'
-LAB_DIRS=(/home/jovyan/work)   # extra jovyan-owned directories (volume mount points)
+# extra jovyan-owned directories: volume mount points (workspace, .cache: labfleet's defaults)
+LAB_DIRS=(/home/jovyan/work /home/jovyan/workspace /home/jovyan/.cache)
 ROOTFS_RECIPE=1   # bump when the rootfs preparation below changes
 CACHE_DIR=${LABFLEET_CACHE_DIR:-/var/cache/labfleet}
 

@@ -2,7 +2,8 @@
 # Install the Debian packages that labfleet's tests need, if any is missing (idempotent).
 set -euo pipefail
 
-packages=(python3 python3-venv passwd util-linux)
+# chromium: tests/test_browser.py drives it through Playwright (never Playwright's own browser downloads)
+packages=(python3 python3-venv passwd util-linux chromium)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

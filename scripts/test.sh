@@ -14,4 +14,12 @@ if ! [ -x .venv/bin/python ] || [ "$(.venv/bin/python -c 'import sys; print(sys.
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
 
+# The docker backend's tests run on a real engine and the lab image (built once, then reused).
+# Setting them up needs root; without it those tests are skipped unless an engine answers.
+if [ "$(id -u)" -eq 0 ]; then
+    scripts/install-docker.sh
+    scripts/start-dockerd.sh
+    scripts/build-lab-image.sh
+fi
+
 exec .venv/bin/pytest "$@"

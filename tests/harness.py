@@ -78,7 +78,7 @@ class Hub:
         }
         for section, values in (config or {}).items():
             base.setdefault(section, {}).update(values)
-        self.config_path.write_text(yaml.safe_dump(base))
+        self.config_path.write_text(yaml.safe_dump(base, sort_keys=False))
 
     # -- process -------------------------------------------------------------------
 
@@ -224,13 +224,9 @@ class Hub:
 
 
 def remove_test_accounts() -> None:
-    """Delete the system accounts that test hubs created.
-
-    userdel refuses an account that still runs processes, so the accounts of a
-    test run going on beside this one are left alone.
-    """
+    """Delete the system accounts that this run's test hubs created."""
     with open("/etc/passwd") as passwd:
         names = [line.split(":", 1)[0] for line in passwd]
     for name in names:
-        if re.fullmatch(r"lft\d*-.*", name):
+        if name.startswith(TEST_ACCOUNT_PREFIX):
             subprocess.run(["userdel", name], capture_output=True, check=False)

@@ -1,18 +1,33 @@
 """The ``docker`` backend: every server a container, every volume a Docker named volume.
 
 Containers use the host's network and listen on a loopback port chosen by the hub,
-so no traffic goes to container bridge addresses.
+so no traffic goes to container bridge addresses. Containers and volumes carry the
+label ``labfleet.user`` (the hub user name); volumes also ``labfleet.volume`` (the key
+of their VolumeSpec), so ``docker volume ls --filter label=labfleet.user`` finds them.
 """
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import PurePosixPath
+from typing import TypeVar
+from urllib.parse import urlparse
+
 import docker
+import requests
 from dockerspawner import DockerSpawner
 from jupyterhub.utils import random_port
-from traitlets import Float, Unicode, default
+from traitlets import Float, Integer, Unicode, default
 
 from ..objects import render_name
-from .base import Backend, LabFleetSpawner, Problem
+from ..volumes import VolumeSpec, VolumeState
+from .base import Backend, BackendError, LabFleetSpawner, Problem
+
+USER_LABEL = "labfleet.user"
+VOLUME_LABEL = "labfleet.volume"
+
+T = TypeVar("T")
 
 
 class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
@@ -34,6 +49,12 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
     def _ip_default(self) -> str:
         return "127.0.0.1"
 
+    @default("use_internal_ip")
+    def _use_internal_ip_default(self) -> bool:
+        # no published ports (the host network refuses them): the server listens on
+        # the host's loopback itself, at the address get_ip_and_port returns
+        return True
+
     @default("remove")
     def _remove_default(self) -> bool:
         # the container outlives a stop so that it can be restarted in place
@@ -45,8 +66,12 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
 
     @default("volumes")
     def _volumes_default(self) -> dict[str, str]:
-        name = render_name(self.backend.volume_name_template, self.user.name, volume="home")
-        return {name: self.backend.home_mount}
+        return self.backend.mounts(self.user.name)
+
+    @default("extra_create_kwargs")
+    def _extra_create_kwargs_default(self) -> dict:
+        # DockerSpawner renders the templates: {raw_username} is the hub user name
+        return {"labels": {USER_LABEL: "{raw_username}"}}
 
     def template_namespace(self) -> dict:
         namespace = super().template_namespace()
@@ -55,12 +80,44 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
         return namespace
 
     async def start(self):
-        if not self.port:
-            self.port = random_port()
+        await self.backend.prepare_volumes(self.user.name)
+        kept = await self._kept_container()
+        # on the host network every server needs its own port; a kept container has its own
+        self.port = (kept and service_port(kept)) or random_port()
         return await super().start()
+
+    async def _kept_container(self) -> dict | None:
+        """The container kept from the last start, unless it lacks a configured volume.
+
+        One made before a volume was configured is removed; start makes a new one.
+        """
+        container = await self.get_object()
+        if not container or container["State"]["Running"]:
+            return container
+        mounted = {m.get("Name") for m in container["Mounts"] if m["Type"] == "volume"}
+        if set(self.backend.mounts(self.user.name)) <= mounted:
+            return container
+        self.log.info("The volumes of %s changed: making a new container", self.user.name)
+        await self.remove_object()
+        return None
 
     async def get_ip_and_port(self) -> tuple[str, int]:
         return self.ip, self.port
+
+
+def service_port(container: dict) -> int | None:
+    """The port a container's server was told to listen on (None if not a hub server)."""
+    env = dict(line.partition("=")[::2] for line in container["Config"]["Env"] or [])
+    url = env.get("JUPYTERHUB_SERVICE_URL")
+    return urlparse(url).port if url else None
+
+
+def _remove_volume(client: docker.DockerClient, name: str) -> None:
+    """Remove the volume ``name`` if it exists."""
+    try:
+        client.volumes.get(name).remove()
+    except docker.errors.NotFound:
+        pass
 
 
 class DockerBackend(Backend):
@@ -85,7 +142,8 @@ class DockerBackend(Backend):
     ).tag(config=True)
 
     home_mount = Unicode(
-        "/home/jovyan", help="Where the home volume is mounted in the container."
+        "/home/jovyan",
+        help="Where the home volume is mounted in the container; the other volumes go below it.",
     ).tag(config=True)
 
     engine_url = Unicode(
@@ -96,9 +154,72 @@ class DockerBackend(Backend):
         10, help="Seconds to wait for the Docker engine before giving up."
     ).tag(config=True)
 
+    restart_grace = Integer(
+        10,
+        min=0,
+        help="Whole seconds a server has to exit by itself at a restart in place before "
+        "it is killed.",
+    ).tag(config=True)
+
+    size_timeout = Float(
+        5,
+        help="Seconds to wait for the volumes' sizes (docker system df, slow on big volumes); "
+        "after that the sizes are shown as unknown.",
+    ).tag(config=True)
+
+    _client: docker.DockerClient | None = None
+
+    # -- names ---------------------------------------------------------------------
+
+    def container_name(self, username: str) -> str:
+        return render_name(self.container_name_template, username)
+
+    def volume_name(self, username: str, spec: VolumeSpec) -> str:
+        return render_name(self.volume_name_template, username, volume=spec.name)
+
+    def mount_path(self, spec: VolumeSpec) -> str:
+        return str(PurePosixPath(self.home_mount, spec.mount))
+
+    def mounts(self, username: str) -> dict[str, str]:
+        """Docker volume name -> folder in the container, for every configured volume."""
+        return {self.volume_name(username, spec): self.mount_path(spec) for spec in self.volumes}
+
+    # -- engine --------------------------------------------------------------------
+
+    def _connect(self) -> docker.DockerClient:
+        """A client of the engine; blocking (it asks the engine for its API version)."""
+        return docker.DockerClient(base_url=self.engine_url, timeout=self.engine_timeout)
+
+    def _with_client(self, fn: Callable[[docker.DockerClient], T]) -> T:
+        if self._client is None:
+            self._client = self._connect()
+        return fn(self._client)
+
+    async def _call(
+        self, fn: Callable[[docker.DockerClient], T], timeout: float | None = None
+    ) -> T:
+        """``fn(client)`` in a thread, bounded by ``timeout`` (default: engine_timeout).
+
+        Engine failures become BackendErrors; docker.errors.NotFound passes through,
+        for the caller to decide what a missing object means.
+        """
+        limit = self.engine_timeout if timeout is None else timeout
+        where = f"the Docker engine at {self.engine_url}"
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self._with_client, fn), limit)
+        except docker.errors.NotFound:
+            raise
+        except docker.errors.APIError as e:
+            status = 409 if e.status_code == 409 else 502
+            raise BackendError(status, f"{where} refused: {e.explanation}") from e
+        except (asyncio.TimeoutError, requests.exceptions.Timeout) as e:
+            raise BackendError(504, f"{where} did not answer within {limit:g}s") from e
+        except (docker.errors.DockerException, requests.exceptions.ConnectionError) as e:
+            raise BackendError(503, f"{where} is not reachable ({e})") from e
+
     def check(self) -> list[Problem]:
         try:
-            client = docker.DockerClient(base_url=self.engine_url, timeout=self.engine_timeout)
+            client = self._connect()
             client.ping()
         except docker.errors.DockerException as e:
             return [
@@ -117,3 +238,142 @@ class DockerBackend(Backend):
                 )
             ]
         return []
+
+    # -- volumes -------------------------------------------------------------------
+
+    async def _existing(self, names: Iterable[str]) -> set[str]:
+        """Which of the volumes ``names`` exist."""
+        wanted = set(names)
+        # the name filter matches substrings: keep the exact names only
+        found = await self._call(lambda c: c.volumes.list(filters={"name": sorted(wanted)}))
+        return wanted & {volume.name for volume in found}
+
+    async def _sizes(self) -> dict[str, int]:
+        """Bytes used by each volume on the engine; {} when that takes too long or fails."""
+        try:
+            usage = await self._call(lambda c: c.df(), timeout=self.size_timeout)
+        except BackendError as e:
+            self.log.warning("Volume sizes are unknown: %s", e.message)
+            return {}
+        return {
+            volume["Name"]: volume["UsageData"]["Size"]
+            for volume in usage.get("Volumes") or []
+            if (volume.get("UsageData") or {}).get("Size", -1) >= 0
+        }
+
+    async def list_volumes(self, username: str) -> list[VolumeState]:
+        names = {spec: self.volume_name(username, spec) for spec in self.volumes}
+        existing = await self._existing(names.values())
+        sizes = await self._sizes() if existing else {}
+        return [
+            VolumeState(spec, name, exists=name in existing, size_bytes=sizes.get(name))
+            for spec, name in names.items()
+        ]
+
+    async def prepare_volumes(self, username: str) -> None:
+        """Create the missing volumes of ``username``, labelled and writable by the image's user."""
+        names = {spec: self.volume_name(username, spec) for spec in self.volumes}
+        existing = await self._existing(names.values())
+        missing = {spec: name for spec, name in names.items() if name not in existing}
+        for spec, name in missing.items():
+            labels = {USER_LABEL: username, VOLUME_LABEL: spec.name}
+            await self._call(lambda c: c.volumes.create(name, labels=labels))
+        if not missing:
+            return
+        try:
+            await self._call(lambda c: self._give_to_image_user(c, username))
+        except Exception:
+            # the new volumes hold nothing of the user's yet: without them, the next
+            # start creates them again and retries
+            for name in missing.values():
+                await self._call(lambda c: _remove_volume(c, name))
+            raise
+
+    def _give_to_image_user(self, client: docker.DockerClient, username: str) -> None:
+        """Chown every mount point, and the folders on the way to it, to the image's user.
+
+        A new volume takes the owner of its mount point in the image, and Docker creates
+        a mount point that the image lacks as root: without this, the server's user could
+        not write to a volume mounted at a folder its image does not have. One short-lived
+        container from the same image, as root, with no network; blocking.
+        """
+        user = client.images.get(self.image).attrs["Config"].get("User") or "root"
+        if user in ("root", "0"):
+            return
+        # chown USER: also sets USER's login group; a bare uid may have no passwd entry
+        owner = user if ":" in user or user.isdigit() else f"{user}:"
+        home = PurePosixPath(self.home_mount)
+        folders = {home}
+        for spec in self.volumes:
+            path = PurePosixPath(self.mount_path(spec))
+            folders.update(p for p in (path, *path.parents) if p.is_relative_to(home))
+        try:
+            client.containers.run(
+                self.image,
+                [owner, *sorted(map(str, folders))],
+                entrypoint=["chown"],
+                user="0",
+                network_mode="none",
+                volumes={
+                    name: {"bind": path, "mode": "rw"}
+                    for name, path in self.mounts(username).items()
+                },
+                labels={USER_LABEL: username},
+                remove=True,
+            )
+        except docker.errors.ContainerError as e:
+            raise BackendError(
+                500, f"could not give the volumes of {username} to {user}: {e.stderr!r}"
+            ) from e
+
+    async def reset_volumes(self, username: str, names: Sequence[str]) -> None:
+        """Remove the user's stopped container (it holds the volumes) then the named volumes.
+
+        The container is recreated at the next start, and the volumes with it, empty.
+        """
+        specs = {spec.name: spec for spec in self.volumes}
+        unknown = [name for name in names if name not in specs]
+        if unknown:
+            raise BackendError(400, f"no such volume: {', '.join(unknown)}")
+        container = self.container_name(username)
+        try:
+            await self._call(lambda c: c.containers.get(container).remove())
+        except docker.errors.NotFound:
+            pass
+        except BackendError as e:
+            if e.status_code == 409:
+                raise BackendError(
+                    409, f"the server of {username} is running: stop it before resetting volumes"
+                ) from e
+            raise
+        for name in names:
+            volume = self.volume_name(username, specs[name])
+            await self._call(lambda c: _remove_volume(c, volume))
+            self.log.info("Reset volume %s of %s (%s)", name, username, volume)
+
+    # -- servers -------------------------------------------------------------------
+
+    async def restart_in_place(self, spawner: LabDockerSpawner) -> None:
+        """``docker restart`` of the server's container: same id, volumes, port and token."""
+        name = spawner.object_name
+        try:
+            await self._call(
+                lambda c: c.containers.get(name).restart(timeout=self.restart_grace),
+                timeout=self.engine_timeout + self.restart_grace,
+            )
+        except docker.errors.NotFound:
+            raise BackendError(
+                404, f"the container {name} of {spawner.user.name} does not exist"
+            ) from None
+
+    async def logs(self, spawner: LabDockerSpawner, tail: int) -> list[str]:
+        """The container's last stdout and stderr lines, also once it has exited.
+
+        No lines when there is no container (never started, or its volumes were reset).
+        """
+        name = spawner.object_name
+        try:
+            output = await self._call(lambda c: c.containers.get(name).logs(tail=tail))
+        except docker.errors.NotFound:
+            return []
+        return output.decode(errors="replace").splitlines()

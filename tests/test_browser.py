@@ -1,0 +1,236 @@
+"""The home page's labfleet control panel, driven in a real browser against a real hub.
+
+Headless Debian Chromium (/usr/bin/chromium, installed by scripts/install-system-deps.sh)
+through Playwright's sync API; never Playwright's own browser downloads. Each step saves
+a screenshot to docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+
+# lab start and restart on two slow cores, with JupyterLab loading in the browser
+LAB_TIMEOUT = 120_000
+STEP_TIMEOUT = 60_000
+
+HUB_CONFIG = {"culling": {"idle_timeout": 3600, "max_extension_hours": 4}}
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="UTC"
+    )
+    context.set_default_timeout(STEP_TIMEOUT)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()
+
+
+def shot(page, name: str, **kwargs) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), **kwargs)
+
+
+def wait_for_lab(page, user: str) -> None:
+    """Wait until JupyterLab itself has loaded in the page."""
+    page.wait_for_url(re.compile(rf"/user/{user}/lab"), timeout=LAB_TIMEOUT)
+    page.locator(".jp-LabShell").wait_for(state="visible", timeout=LAB_TIMEOUT)
+
+
+def no_api_errors(panel) -> None:
+    from playwright.sync_api import expect
+
+    expect(panel.locator(".lf-alerts .alert-danger")).to_have_count(0)
+
+
+def test_control_panel_restart_session_logs_and_volume_reset(hub, page):
+    from playwright.sync_api import expect
+
+    started = time.monotonic()
+    user = "admin"
+    home_url = f"{hub.url}/hub/home"
+    panel = page.locator("[data-labfleet-panel]")
+
+    # log in through the stock form, as a person does
+    page.goto(f"{hub.url}/hub/login?next=%2Fhub%2Fhome")
+    page.fill("#username_input", user)
+    page.fill("#password_input", hub.admin_password)
+    page.click("#login_submit")
+    page.wait_for_url(home_url)
+    expect(panel).to_have_attribute("data-state", "stopped")
+    expect(panel.get_by_role("button", name="Restart server")).to_be_hidden()
+
+    # start the server from the home page; the lab opens
+    page.click("#start")
+    wait_for_lab(page, user)
+
+    # the panel of a running server: restart and session time, no volume reset
+    page.goto(home_url)
+    expect(panel).to_have_attribute("data-state", "running")
+    expect(panel.locator(".lf-time-left-value")).to_have_text(re.compile(r"\d+ min|\d+ h"))
+    expect(panel.get_by_role("button", name="Manage volumes")).to_be_hidden()
+    expect(page.locator("#stop")).to_be_visible()  # JupyterHub's own Start/Stop are kept
+    no_api_errors(panel)
+    shot(page, "home-running.png", full_page=True)
+
+    # restart, confirmed in the modal; the lab opens again once the server answers
+    pid_before = hub.spawner_pid(user) if hasattr(hub, "spawner_pid") else None
+    panel.get_by_role("button", name="Restart server").click()
+    restart_modal = page.locator(".modal[data-lf-modal=restart]")
+    expect(restart_modal).to_be_visible()
+    expect(restart_modal).to_contain_text("Files are kept")
+    page.wait_for_timeout(400)  # the modal's fade-in, for the screenshot
+    shot(page, "restart-modal.png")
+    restart_modal.get_by_role("button", name="Restart server").click()
+    expect(panel.locator(".lf-restart-progress")).to_contain_text("Restart")
+    wait_for_lab(page, user)
+    if pid_before is not None:
+        assert hub.spawner_pid(user) != pid_before, "the server process was not restarted"
+
+    # session time: ask for more hours than are left; the answer says it was truncated
+    page.goto(home_url)
+    expect(panel).to_have_attribute("data-state", "running")
+    # first, the hub's _xsrf cookie is replaced behind the page's back (as the proxy's
+    # error pages do): the panel renews its token instead of failing with 403
+    page.context.add_cookies(
+        [{"name": "_xsrf", "value": "replaced", "domain": "127.0.0.1", "path": "/hub/"}]
+    )
+    hours = panel.locator(".lf-extend-hours")
+    expect(hours).to_have_attribute("max", "4")
+    hours.fill("10")
+    panel.get_by_role("button", name="Extend").click()
+    expect(panel.locator(".lf-alerts .alert-warning")).to_contain_text("4 hours of the 10")
+    expect(panel.locator(".lf-extend-help")).to_contain_text("No more hours can be added")
+    expect(panel.locator(".lf-session-summary")).to_contain_text("Extended by 4 hours")
+    no_api_errors(panel)
+    panel.locator(".lf-session").scroll_into_view_if_needed()
+    shot(page, "session.png", full_page=True)
+
+    # logs: the server's last lines, in monospace, scrolled to the end
+    panel.get_by_role("button", name="Logs").click()
+    logs_modal = page.locator(".modal[data-lf-modal=logs]")
+    expect(logs_modal).to_be_visible()
+    output = logs_modal.locator(".lf-logs-output")
+    expect(output).to_contain_text(re.compile(r"Jupyter|Serving|http", re.IGNORECASE))
+    expect(logs_modal.locator(".lf-logs-status")).to_contain_text("Last")
+    page.wait_for_timeout(400)
+    assert output.evaluate("e => getComputedStyle(e).fontFamily").lower().find("mono") >= 0
+    assert output.evaluate("e => e.scrollHeight - e.scrollTop - e.clientHeight <= 2")
+    logs_modal.get_by_role("button", name="Refresh").click()
+    expect(logs_modal.get_by_role("button", name="Refresh")).to_be_enabled()
+    expect(logs_modal.locator(".lf-logs-alerts .alert")).to_have_count(0)
+    shot(page, "logs.png")
+    logs_modal.locator(".modal-footer").get_by_role("button", name="Close").click()
+    expect(logs_modal).to_be_hidden()
+
+    # under 10 minutes left (simulated answer): a warning at the top of the home page
+    def almost_over(route):
+        answer = route.fetch()
+        session = answer.json()
+        session.update(seconds_left=7 * 60 + 30, warning=True)
+        route.fulfill(response=answer, body=json.dumps(session))
+
+    page.route(re.compile(r"/hub/api/labfleet/users/[^/]+/session$"), almost_over)
+    page.goto(home_url)
+    warning = page.locator("#labfleet-page-alerts .lf-session-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("Your server stops in 7 min")
+    shot(page, "session-warning.png")
+    page.unroute(re.compile(r"/hub/api/labfleet/users/[^/]+/session$"))
+
+    # stop with JupyterHub's own button; the panel follows without a reload
+    page.goto(home_url)
+    page.click("#stop")
+    expect(panel).to_have_attribute("data-state", "stopped", timeout=LAB_TIMEOUT)
+    expect(page.locator("#labfleet-page-alerts .lf-session-warning")).to_have_count(0)
+
+    # manage volumes: the list with labels, descriptions and sizes
+    volumes = hub.api("GET", f"/labfleet/users/{user}/volumes").json()["volumes"]
+    resources = {v["name"]: v["resource"] for v in volumes}
+    assert "home" in resources and len(resources) > 1, volumes
+    panel.get_by_role("button", name="Manage volumes").click()
+    rows = panel.locator(".lf-volume-row")
+    expect(rows).to_have_count(len(volumes))
+    for v in volumes:
+        row = panel.locator(f".lf-volume-row[data-volume={v['name']}]")
+        expect(row).to_contain_text(v["label"])
+        expect(row).to_contain_text(v["description"])
+    expect(panel.locator(".lf-volume-row[data-volume=home] .lf-volume-size")).to_have_text(
+        re.compile(r"^\d+(\.\d+)? (B|KiB|MiB|GiB)$")
+    )
+    reset_button = panel.locator(".lf-reset-open")
+    expect(reset_button).to_be_disabled()
+    no_api_errors(panel)
+    shot(page, "volumes.png", full_page=True)
+
+    # choose home only; the modal names exactly what is deleted and what is kept
+    panel.locator(".lf-volume-row[data-volume=home] .lf-volume-check").check()
+    expect(reset_button).to_have_text("Reset selected (1)")
+    reset_button.click()
+    reset_modal = page.locator(".modal[data-lf-modal=reset]")
+    expect(reset_modal).to_be_visible()
+    deleted = reset_modal.locator(".lf-reset-delete-list")
+    kept = reset_modal.locator(".lf-reset-keep-list")
+    expect(deleted.locator("li")).to_have_count(1)
+    expect(deleted).to_contain_text(resources["home"])
+    expect(deleted).to_contain_text("Home")
+    for name, resource in resources.items():
+        if name != "home":
+            assert resource not in deleted.inner_text()
+            expect(kept).to_contain_text(resource)
+    assert resources["home"] not in kept.inner_text()
+    page.wait_for_timeout(400)
+    shot(page, "reset-modal.png")
+    reset_modal.get_by_role("button", name="Delete 1 volume").click()
+    expect(reset_modal).to_be_hidden()
+
+    # the list shows home reset (empty until the next start); the others are untouched
+    expect(panel.locator(".lf-alerts .alert-success")).to_contain_text("Reset home")
+    home_row = panel.locator(".lf-volume-row[data-volume=home]")
+    expect(home_row.locator(".lf-volume-reset")).to_have_text("reset")
+    expect(home_row.locator(".lf-volume-size")).to_contain_text("not created yet")
+    for name in resources:
+        if name != "home":
+            row = panel.locator(f".lf-volume-row[data-volume={name}]")
+            expect(row.locator(".lf-volume-reset")).to_have_count(0)
+    after = {v["name"]: v for v in hub.api("GET", f"/labfleet/users/{user}/volumes").json()["volumes"]}
+    assert not after["home"]["exists"]
+    assert all(after[name]["exists"] for name in resources if name != "home")
+    no_api_errors(panel)
+    shot(page, "volumes-reset.png", full_page=True)
+
+    assert page.errors == [], page.errors
+    print(f"browser test took {time.monotonic() - started:.1f}s")

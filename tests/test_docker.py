@@ -1,0 +1,226 @@
+"""The docker backend on the real engine: containers, named volumes, restart in place, logs.
+
+A real hub with ``labfleet.backend: docker`` drives the servers; the control panel's API
+is used as a user would. Every container and volume the module makes has a name that
+starts with a prefix of its own, and is removed at the end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import secrets
+
+import docker
+import pytest
+import requests
+
+from harness import SPAWN_TIMEOUT, wait_for
+from labfleet.backends.base import BackendError
+from labfleet.backends.docker import DockerBackend
+from labfleet.volumes import DEFAULT_VOLUMES, parse_volumes
+from test_panel import get_file, panel, put_file
+
+ENGINE = DockerBackend.engine_url.default_value
+
+
+def engine_problem() -> str | None:
+    try:
+        docker.DockerClient(base_url=ENGINE, timeout=5).ping()
+    except (docker.errors.DockerException, requests.RequestException) as e:
+        return str(e)
+    return None
+
+
+problem = engine_problem()
+if problem:
+    pytest.skip(
+        f"the Docker engine at {ENGINE} does not answer ({problem}); "
+        "start it with scripts/install-docker.sh and scripts/start-dockerd.sh",
+        allow_module_level=True,
+    )
+
+PREFIX = f"lft{secrets.token_hex(3)}"
+VOLUMES = {
+    **DEFAULT_VOLUMES,
+    # a mount point that the image does not have: Docker would make it root's
+    "projects": {"label": "Projects", "mount": "data/projects"},
+}
+NAMES = {
+    "container_name_template": f"{PREFIX}-{{username}}",
+    "volume_name_template": f"{PREFIX}-{{username}}-{{volume}}",
+}
+HUB_CONFIG = {
+    "labfleet": {"backend": "docker", "volumes": VOLUMES},
+    "docker": NAMES,
+    # the cache volume is mounted at ~/.cache: let the contents API reach it
+    "spawner": {"args": ["--ContentsManager.allow_hidden=True"]},
+}
+USER = "o.brien"
+CONTAINER = f"{PREFIX}-o-2ebrien"
+FILES = {
+    "home": "kept.txt",
+    "workspace": "workspace/kept.txt",
+    "cache": ".cache/kept.txt",
+    "projects": "data/projects/kept.txt",
+}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def engine():
+    """A client of the engine; removes the module's containers, volumes and images at the end.
+
+    Autouse, so it is set up before the hub and cleans up after the hub has stopped.
+    """
+    client = docker.DockerClient(base_url=ENGINE, timeout=30)
+    yield client
+    for container in client.containers.list(all=True, filters={"name": PREFIX}):
+        if container.name.startswith(PREFIX):
+            container.remove(force=True)
+    for volume in client.volumes.list(filters={"name": PREFIX}):
+        if volume.name.startswith(PREFIX):
+            volume.remove(force=True)
+    for image in client.images.list(filters={"reference": f"{PREFIX}-*"}):
+        client.images.remove(image.id, force=True)
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def obrien(engine, hub):
+    """o.brien's running server, with a file in each volume (so each is writable)."""
+    hub.create_user(USER)
+    hub.spawn(USER)
+    for volume, path in FILES.items():
+        put_file(hub, USER, path, f"in {volume}")
+    return USER
+
+
+def backend(**traits) -> DockerBackend:
+    """A backend in this process, on the same engine and names as the hub's."""
+    return DockerBackend(volumes=parse_volumes(VOLUMES), **{**NAMES, **traits})
+
+
+def container_id(engine) -> str:
+    return engine.containers.get(CONTAINER).id
+
+
+def test_names_come_from_the_escaped_user_name():
+    default = DockerBackend(volumes=parse_volumes(DEFAULT_VOLUMES))
+    assert default.container_name("o.brien") == "labfleet-o-2ebrien"
+    assert default.mounts("o.brien") == {
+        "labfleet-o-2ebrien-home": "/home/jovyan",
+        "labfleet-o-2ebrien-workspace": "/home/jovyan/workspace",
+        "labfleet-o-2ebrien-cache": "/home/jovyan/.cache",
+    }
+
+
+def test_an_unreachable_engine_is_a_503_naming_it(tmp_path):
+    url = f"unix://{tmp_path}/no-docker.sock"
+    with pytest.raises(BackendError) as error:
+        asyncio.run(backend(engine_url=url, engine_timeout=2).list_volumes(USER))
+    assert error.value.status_code == 503
+    assert f"the Docker engine at {url} is not reachable" in error.value.message
+
+
+def test_new_volumes_are_removed_when_they_cannot_be_given_to_the_image_user(engine):
+    image = f"{PREFIX}-ghost:latest"
+    dockerfile = io.BytesIO(f"FROM {DockerBackend.image.default_value}\nUSER ghost\n".encode())
+    engine.images.build(fileobj=dockerfile, tag=image, network_mode="none", rm=True)
+    with pytest.raises(BackendError) as error:
+        asyncio.run(backend(image=image).prepare_volumes("casper"))
+    assert error.value.status_code == 500
+    assert "could not give the volumes of casper to ghost" in error.value.message
+    assert not engine.volumes.list(filters={"name": f"{PREFIX}-casper"})
+
+
+def test_volumes_are_labelled_docker_volumes_mounted_below_the_home(hub, engine, obrien):
+    answer = panel(hub, "GET", obrien, "volumes").json()
+    assert answer["backend"] == "docker" and answer["server_running"] is True
+    volumes = {v["name"]: v for v in answer["volumes"]}
+    assert sorted(volumes) == sorted(VOLUMES)
+    for name, volume in volumes.items():
+        assert volume["resource"] == f"{PREFIX}-o-2ebrien-{name}"
+        assert volume["exists"] and volume["size_bytes"] > 0, volume
+        labels = engine.volumes.get(volume["resource"]).attrs["Labels"]
+        assert labels == {"labfleet.user": "o.brien", "labfleet.volume": name}
+    container = engine.containers.get(CONTAINER)
+    assert container.labels["labfleet.user"] == "o.brien"
+    assert container.attrs["HostConfig"]["NetworkMode"] == "host"
+    mounts = {m["Name"]: m["Destination"] for m in container.attrs["Mounts"]}
+    assert mounts == {
+        f"{PREFIX}-o-2ebrien-home": "/home/jovyan",
+        f"{PREFIX}-o-2ebrien-workspace": "/home/jovyan/workspace",
+        f"{PREFIX}-o-2ebrien-cache": "/home/jovyan/.cache",
+        f"{PREFIX}-o-2ebrien-projects": "/home/jovyan/data/projects",
+    }
+
+
+def test_restart_in_place_keeps_the_container_and_files(hub, engine, obrien):
+    before = engine.containers.get(CONTAINER).attrs
+    response = panel(hub, "POST", obrien, "restart")
+    assert response.status_code == 200, response.text
+    after = engine.containers.get(CONTAINER).attrs
+    assert after["Id"] == before["Id"]
+    assert after["State"]["StartedAt"] != before["State"]["StartedAt"]
+    for volume, path in FILES.items():
+        assert get_file(hub, obrien, path).json()["content"] == f"in {volume}"
+
+
+def test_logs_show_what_the_server_printed(hub, obrien):
+    lines = panel(hub, "GET", obrien, "logs", params={"tail": 400}).json()["lines"]
+    assert any("Jupyter Server" in line and "is running at" in line for line in lines)
+    assert len(panel(hub, "GET", obrien, "logs", params={"tail": 3}).json()["lines"]) == 3
+
+
+def test_the_backend_refuses_to_reset_a_running_server(engine, obrien):
+    with pytest.raises(BackendError) as error:
+        asyncio.run(backend().reset_volumes(obrien, ["home"]))
+    assert error.value.status_code == 409
+    assert "stop it before resetting volumes" in error.value.message
+    assert engine.volumes.get(f"{PREFIX}-o-2ebrien-home")
+
+
+def test_a_kept_container_starts_again_after_a_hub_restart(hub, engine, obrien):
+    kept = container_id(engine)
+    hub.restart()
+    hub.spawn(obrien)
+    assert container_id(engine) == kept
+    assert get_file(hub, obrien, FILES["home"]).json()["content"] == "in home"
+
+
+def test_reset_home_keeps_the_other_volumes(hub, engine, obrien):
+    hub.stop_server(obrien)
+    response = panel(hub, "DELETE", obrien, "volumes", json={"volumes": ["home"]})
+    assert response.status_code == 200, response.text
+    # the stopped container held the volumes: it is gone, and made anew at the next start
+    with pytest.raises(docker.errors.NotFound):
+        engine.containers.get(CONTAINER)
+    listed = {v["name"]: v for v in panel(hub, "GET", obrien, "volumes").json()["volumes"]}
+    assert {name: v["exists"] for name, v in listed.items()} == {
+        "home": False, "workspace": True, "cache": True, "projects": True
+    }  # fmt: skip
+    assert listed["home"]["size_bytes"] is None
+    hub.spawn(obrien)
+    assert get_file(hub, obrien, FILES["home"]).status_code == 404
+    for volume in ("workspace", "cache", "projects"):
+        assert get_file(hub, obrien, FILES[volume]).json()["content"] == f"in {volume}"
+    # the new home is the user's again
+    put_file(hub, obrien, FILES["home"], "new home")
+
+
+def test_logs_explain_a_failed_start(hub, obrien):
+    """A server that exits at start leaves its container, and what it printed, behind."""
+    folder = requests.put(
+        f"{hub.url}/user/{obrien}/api/contents/.jupyter",
+        json={"type": "directory"},
+        headers={"Authorization": f"token {hub.token}"},
+        timeout=30,
+    )
+    assert folder.status_code == 201, folder.text
+    broken = 'print("labfleet-test: broken config", flush=True)\nraise SystemExit(3)\n'
+    put_file(hub, obrien, ".jupyter/jupyter_server_config.py", broken)
+    hub.stop_server(obrien)
+    hub.api("POST", f"/users/{obrien}/server")  # fails, at once or after a 202
+    wait_for(lambda: not hub.user(obrien)["servers"], SPAWN_TIMEOUT, "the start to fail")
+    lines = panel(hub, "GET", obrien, "logs", params={"tail": 50}).json()["lines"]
+    assert "labfleet-test: broken config" in lines
