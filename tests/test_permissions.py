@@ -67,3 +67,15 @@ def test_browser_requests_need_the_xsrf_token(hub):
     xsrf = session.cookies.get("_xsrf", path="/hub/")
     allowed = session.delete(url, json=body, headers={"X-XSRFToken": xsrf}, timeout=30)
     assert allowed.status_code == 200, allowed.text
+
+
+def test_admin_panel_page_of_a_user(hub, tokens):
+    """Pages take the login cookie (tokens are for the API); the scope check is the API's."""
+    url = f"{hub.url}/hub/labfleet/users/owner/panel"
+    anonymous = requests.get(url, allow_redirects=False, timeout=30)
+    assert anonymous.status_code == 302 and "/hub/login" in anonymous.headers["Location"]
+    session, _ = hub.login("admin", hub.admin_password)
+    page = session.get(url, timeout=30)
+    assert page.status_code == 200
+    assert "Control panel of owner" in page.text and "data-labfleet-panel" in page.text
+    assert session.get(f"{hub.url}/hub/labfleet/users/nobody/panel", timeout=30).status_code == 404

@@ -1,3 +1,5 @@
 """labfleet's HTML pages under /hub/labfleet, one module per page family."""
 
-default_handlers: list[tuple] = []
+from . import panel
+
+default_handlers: list[tuple] = [*panel.default_handlers]
