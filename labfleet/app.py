@@ -11,13 +11,20 @@ from tornado import web
 from traitlets import Dict, Enum, Instance, Integer, Unicode, default
 
 from . import apihandlers, audit, handlers, scopes, settings
+from .auditing import AuditLog, start_pruning
 from .auth import passwords
+from .auth.accounts import Accounts
 from .auth.authenticator import LabFleetAuthenticator
 from .backends import BACKENDS, Backend
+from .branding import Branding, hub_brand, image_file
 from .context import LabFleetContext
 from .culling import Culling
 from .db import migrate
+from .gpu import Gpu
+from .groups import Groups, group_warnings, with_configured_groups
+from .hub_events import audited
 from .operations import Operations
+from .platform import start as start_platform
 from .proxy import LabFleetProxy
 from .volumes import DEFAULT_VOLUMES, parse_volumes
 
@@ -77,6 +84,41 @@ class LabFleet(JupyterHub):
     @default("culling")
     def _culling_default(self) -> Culling:
         return Culling(parent=self)
+
+    accounts = Instance(Accounts, help="The account tools' settings.")
+
+    @default("accounts")
+    def _accounts_default(self) -> Accounts:
+        return Accounts(parent=self)
+
+    groups = Instance(Groups, help="What groups grant their members.")
+
+    @default("groups")
+    def _groups_default(self) -> Groups:
+        return Groups(parent=self)
+
+    branding = Instance(Branding, help="Names, logos and icons of the hub and JupyterLab.")
+
+    @default("branding")
+    def _branding_default(self) -> Branding:
+        return Branding(parent=self)
+
+    gpu = Instance(Gpu, help="The GPU settings.")
+
+    @default("gpu")
+    def _gpu_default(self) -> Gpu:
+        return Gpu(parent=self)
+
+    audit_log = Instance(AuditLog, help="The audit log's settings.")
+
+    @default("audit_log")
+    def _audit_log_default(self) -> AuditLog:
+        return AuditLog(parent=self)
+
+    @default("logo_file")
+    def _logo_file_default(self) -> str:
+        logo = image_file(self.branding.logo)
+        return str(logo) if logo else super()._logo_file_default()
 
     @property
     def data_path(self) -> Path:
@@ -168,7 +210,7 @@ class LabFleet(JupyterHub):
 
     async def init_role_creation(self) -> None:
         # labfleet's scopes, what users hold for themselves, and the culler's role
-        self.custom_scopes = {**scopes.CUSTOM_SCOPES, **self.custom_scopes}
+        self.custom_scopes = {**scopes.CUSTOM_SCOPES, **scopes.PLATFORM_SCOPES, **self.custom_scopes}
         self.extra_user_scopes = [*scopes.USER_SCOPES, *self.extra_user_scopes]
         if self.culling.enabled:
             self.services = [*self.services, self.culler_service()]
@@ -184,6 +226,17 @@ class LabFleet(JupyterHub):
                 f"--timeout={culling.idle_timeout}", f"--max-age={culling.max_age}",
             ],
         }  # fmt: skip
+
+    async def init_groups(self) -> None:
+        """Groups of labfleet.yaml's ``groups`` section become JupyterHub's load_groups."""
+        try:
+            self.load_groups = with_configured_groups(self.groups, self.runtime, self.load_groups)
+        except ValueError as e:
+            print(f"labfleet: key 'groups.properties': {e}", file=sys.stderr)
+            self.exit(1)
+        await super().init_groups()
+        for warning in group_warnings(self.groups, self.runtime, self.db):
+            self.log.warning(warning)
 
     async def init_users(self) -> None:
         await super().init_users()
@@ -224,14 +277,26 @@ class LabFleet(JupyterHub):
             backend=self.runtime,
             db=self.db,
             culling=self.culling,
+            accounts=self.accounts,
+            groups=self.groups,
             operations=Operations(self.operations_per_minute),
+            platform=start_platform(self),
         )
+        brand = hub_brand(self.branding, self.hub_prefix)
+        self.template_vars = {"labfleet_branding": brand, **self.template_vars}
         super().init_tornado_settings()
+        # JupyterHub's request log also records its logins, users and servers in the audit log
+        self.tornado_settings["log_function"] = audited(self.tornado_settings["log_function"])
+
+    async def start(self) -> None:
+        await super().start()
+        start_pruning(self.db, self.audit_log, self.log)
 
     def init_handlers(self) -> None:
         super().init_handlers()
         labfleet_handlers = [
             *apihandlers.default_handlers,
+            *apihandlers.hub_overrides,
             *handlers.default_handlers,
             (r"/labfleet/static/(.*)", web.StaticFileHandler, {"path": str(PACKAGE / "static")}),
         ]

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, configfile, settings
+from .auth import roster_cli
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -86,6 +87,8 @@ def parser() -> argparse.ArgumentParser:
     unsetp = actions.add_parser("unset", help="remove SECTION.NAME")
     unsetp.add_argument("key")
     config.set_defaults(func=cmd_config)
+
+    roster_cli.add_parser(sub, with_config)
     return p
 
 

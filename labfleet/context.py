@@ -7,9 +7,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from .auth.accounts import Accounts
 from .backends.base import Backend
 from .culling import Culling
+from .groups import Groups
 from .operations import Operations
+from .platform import Platform
 
 
 @dataclass
@@ -20,4 +23,7 @@ class LabFleetContext:
     backend: Backend
     db: Session
     culling: Culling
+    accounts: Accounts
+    groups: Groups
     operations: Operations
+    platform: Platform

@@ -9,8 +9,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from .app import LabFleet
-from .proxy import LabFleetProxy
 from .backends.base import Problem
+from .proxy import LabFleetProxy
 
 
 def port_problem(what: str, url: str) -> Problem | None:

@@ -56,15 +56,26 @@ class Operations:
 
     @asynccontextmanager
     async def run(
-        self, db: Session, *, actor: str, action: str, target: str, **detail: object
+        self,
+        db: Session,
+        *,
+        actor: str,
+        action: str,
+        target: str,
+        rate_limited: bool = True,
+        **detail: object,
     ) -> AsyncIterator[None]:
-        """Run one operation: refused if rate limited or another one runs; always audited."""
+        """Run one operation: refused if rate limited or another one runs; always audited.
+
+        Admins' account operations (renames, deletes) pass ``rate_limited=False``.
+        """
         lock = self._locks[target]
         if lock.locked():
             raise OperationRefused(
                 409, f"another operation on {target}'s server is in progress; try again shortly"
             )
-        self._take_slot(actor, action)
+        if rate_limited:
+            self._take_slot(actor, action)
         async with lock:
             try:
                 yield

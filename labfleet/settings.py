@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import difflib
 import os
+import typing
 from collections.abc import Mapping
 from pathlib import Path
-import typing
 
 import jsonschema
 import yaml
@@ -49,17 +49,27 @@ def section_classes(backend: str) -> dict[str, type[Configurable]]:
     from jupyterhub.app import JupyterHub
 
     from .app import LabFleet
+    from .auditing import AuditLog
+    from .auth.accounts import Accounts
     from .auth.authenticator import LabFleetAuthenticator
     from .backends import BACKENDS
+    from .branding import Branding
     from .culling import Culling
+    from .gpu import Gpu
+    from .groups import Groups
     from .proxy import LabFleetProxy
 
     return {
         "labfleet": LabFleet,
         "hub": JupyterHub,
         "auth": LabFleetAuthenticator,
+        "accounts": Accounts,
         "proxy": LabFleetProxy,
         "culling": Culling,
+        "groups": Groups,
+        "branding": Branding,
+        "gpu": Gpu,
+        "audit": AuditLog,
         "spawner": BACKENDS[backend].spawner_class,
         **BACKENDS,
     }

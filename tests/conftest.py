@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 import pytest
-
+from browser import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT
 from harness import Hub, make_root, remove_test_accounts
 
 
@@ -27,3 +27,30 @@ def hub(request):
     instance.start()
     yield instance
     instance.cleanup()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the module's browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page; ``page.errors`` collects the page's JavaScript errors."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="UTC"
+    )
+    context.set_default_timeout(STEP_TIMEOUT)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    yield page
+    context.close()

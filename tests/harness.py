@@ -230,3 +230,15 @@ def remove_test_accounts() -> None:
     for name in names:
         if name.startswith(TEST_ACCOUNT_PREFIX):
             subprocess.run(["userdel", name], capture_output=True, check=False)
+
+
+def remove_docker_objects(client, prefix: str) -> None:
+    """Remove the containers, volumes and images whose names start with ``prefix``."""
+    for container in client.containers.list(all=True, filters={"name": prefix}):
+        if container.name.startswith(prefix):
+            container.remove(force=True)
+    for volume in client.volumes.list(filters={"name": prefix}):
+        if volume.name.startswith(prefix):
+            volume.remove(force=True)
+    for image in client.images.list(filters={"reference": f"{prefix}-*"}):
+        client.images.remove(image.id, force=True)

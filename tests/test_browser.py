@@ -1,8 +1,6 @@
 """The home page's labfleet control panel, driven in a real browser against a real hub.
 
-Headless Debian Chromium (/usr/bin/chromium, installed by scripts/install-system-deps.sh)
-through Playwright's sync API; never Playwright's own browser downloads. Each step saves
-a screenshot to docs/screenshots/.
+Each step saves a screenshot to docs/screenshots/.
 """
 
 from __future__ import annotations
@@ -10,58 +8,15 @@ from __future__ import annotations
 import json
 import re
 import time
-from pathlib import Path
 
-import pytest
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+from browser import needs_chromium, shot
 
 # lab start and restart on two slow cores, with JupyterLab loading in the browser
 LAB_TIMEOUT = 120_000
-STEP_TIMEOUT = 60_000
 
 HUB_CONFIG = {"culling": {"idle_timeout": 3600, "max_extension_hours": 4}}
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="UTC"
-    )
-    context.set_default_timeout(STEP_TIMEOUT)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    yield page
-    context.close()
-
-
-def shot(page, name: str, **kwargs) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), **kwargs)
+pytestmark = needs_chromium
 
 
 def wait_for_lab(page, user: str) -> None:

@@ -14,12 +14,12 @@ import secrets
 import docker
 import pytest
 import requests
+from harness import SPAWN_TIMEOUT, remove_docker_objects, wait_for
+from test_panel import get_file, panel, put_file
 
-from harness import SPAWN_TIMEOUT, wait_for
 from labfleet.backends.base import BackendError
 from labfleet.backends.docker import DockerBackend
 from labfleet.volumes import DEFAULT_VOLUMES, parse_volumes
-from test_panel import get_file, panel, put_file
 
 ENGINE = DockerBackend.engine_url.default_value
 
@@ -74,14 +74,7 @@ def engine():
     """
     client = docker.DockerClient(base_url=ENGINE, timeout=30)
     yield client
-    for container in client.containers.list(all=True, filters={"name": PREFIX}):
-        if container.name.startswith(PREFIX):
-            container.remove(force=True)
-    for volume in client.volumes.list(filters={"name": PREFIX}):
-        if volume.name.startswith(PREFIX):
-            volume.remove(force=True)
-    for image in client.images.list(filters={"reference": f"{PREFIX}-*"}):
-        client.images.remove(image.id, force=True)
+    remove_docker_objects(client, PREFIX)
     client.close()
 
 
@@ -224,3 +217,17 @@ def test_logs_explain_a_failed_start(hub, obrien):
     wait_for(lambda: not hub.user(obrien)["servers"], SPAWN_TIMEOUT, "the start to fail")
     lines = panel(hub, "GET", obrien, "logs", params={"tail": 50}).json()["lines"]
     assert "labfleet-test: broken config" in lines
+
+
+def test_renaming_a_user_with_volumes_is_refused_naming_the_backend(hub, obrien):
+    if hub.user(obrien)["servers"]:
+        hub.stop_server(obrien)
+    refused = hub.api("PATCH", f"/users/{obrien}", json={"name": "obrien2"})
+    assert refused.status_code == 409, refused.text
+    assert "the docker backend cannot rename" in refused.json()["message"]
+    assert hub.user(obrien)["name"] == obrien
+    # a user who never started a server has no volumes and can be renamed
+    hub.create_user("fresh")
+    renamed = hub.api("PATCH", "/users/fresh", json={"name": "fresher"})
+    assert renamed.status_code == 200, renamed.text
+    assert hub.user("fresher")["name"] == "fresher"

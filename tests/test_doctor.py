@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 import yaml
-
 from harness import free_port, make_root
 from test_config import labfleet
 

@@ -9,8 +9,8 @@ from urllib.parse import quote
 
 import pytest
 import requests
-
 from harness import TEST_ACCOUNT_PREFIX
+
 from labfleet.objects import system_account_name
 
 root_only = pytest.mark.skipif(os.geteuid() != 0, reason="system accounts need root")
@@ -86,7 +86,7 @@ def test_escaped_usernames_get_separate_private_homes(hub):
         hub.stop_server(name)
     homes = [hub.home(name) for name in names]
     assert homes[0] != homes[1]
-    for name, home in zip(names, homes):
+    for name, home in zip(names, homes, strict=True):
         assert home.parent == hub.data_dir / "volumes" / "home"
         assert (home / "my notes+1.txt").read_text() == name
         account = pwd.getpwuid(home.stat().st_uid)

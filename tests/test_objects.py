@@ -35,3 +35,11 @@ def test_account_names_are_valid_system_names(name):
 
 def test_long_account_names_stay_unique():
     assert system_account_name("lf-", "x" * 60) != system_account_name("lf-", "x" * 61)
+
+
+def test_generated_passwords_are_four_plain_words():
+    from labfleet.auth.passwords import generate, wordlist
+
+    assert all(word.isalpha() for word in wordlist())
+    password = generate()
+    assert len(password.split("-")) == 4 and all(w.isalpha() for w in password.split("-"))

@@ -45,6 +45,17 @@ def user_token(hub, user: str, **body) -> str:
     return response.json()["token"]
 
 
+def caller_tokens(hub, owner: str, other: str) -> dict[str, str | None]:
+    """Credentials of the callers a permission matrix tries on ``owner``'s routes."""
+    return {
+        "anonymous": None,
+        "other user": user_token(hub, other),
+        "narrow token": user_token(hub, owner, scopes=["read:users:name!user"]),
+        "self": user_token(hub, owner),
+        "admin": hub.token,
+    }
+
+
 def audit_events(hub, action: str) -> list[tuple]:
     with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
         return db.execute(

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-
-from test_panel import user_token
+from test_panel import caller_tokens
 
 # (method, route, body, status when authorized: the server of "owner" is stopped)
 ROUTES = [
@@ -29,13 +28,7 @@ CALLERS = {
 def tokens(hub):
     for name in ("owner", "other"):
         hub.create_user(name)
-    return {
-        "anonymous": None,
-        "other user": user_token(hub, "other"),
-        "narrow token": user_token(hub, "owner", scopes=["read:users:name!user"]),
-        "self": user_token(hub, "owner"),
-        "admin": hub.token,
-    }
+    return caller_tokens(hub, "owner", "other")
 
 
 @pytest.mark.parametrize("caller", CALLERS)

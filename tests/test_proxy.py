@@ -6,7 +6,6 @@ import json
 import threading
 
 import requests
-
 from harness import SPAWN_TIMEOUT, wait_for
 
 # the spawn request answers at once, while the server starts

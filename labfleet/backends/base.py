@@ -9,11 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from jupyterhub.spawner import Spawner
-from tornado import web
 from jupyterhub.utils import AnyTimeoutError
+from tornado import web
 from traitlets import Float, Instance, List, default
 from traitlets.config import LoggingConfigurable
 
+from ..gpu import gpu_devices, gpu_environment
+from ..groups import Grants, PropertiesError, not_applied, start_grants, start_notices
 from ..volumes import VolumeState
 
 if TYPE_CHECKING:
@@ -46,6 +48,8 @@ class Backend(LoggingConfigurable):
 
     name: ClassVar[str]
     spawner_class: ClassVar[type[Spawner]]
+    # False: a read-only group mount cannot be enforced, so it is refused
+    read_only_mounts: ClassVar[bool] = True
 
     data_dir = Instance(Path, help="The labfleet data directory (set by the hub).")
     volumes = List(help="The VolumeSpecs every user has (set by the hub).")
@@ -61,6 +65,14 @@ class Backend(LoggingConfigurable):
     def startup_warnings(self) -> list[str]:
         """Facts the operator should hear at every start (not errors)."""
         return []
+
+    def protected_paths(self) -> list[Path]:
+        """Host folders no group may mount: labfleet's own data, users' volumes."""
+        return [self.data_dir]
+
+    def unapplied_properties(self) -> dict[str, str]:
+        """Group properties (labfleet.groups) this backend does not apply, each with why."""
+        return {}
 
     def unsupported(self, what: str) -> BackendError:
         return BackendError(501, f"the {self.name} backend cannot {what}")
@@ -90,6 +102,13 @@ class Backend(LoggingConfigurable):
         """Delete the named volumes of a stopped server; they come back empty at next start."""
         raise self.unsupported("reset volumes")
 
+    async def rename_volumes(self, old: str, new: str) -> None:
+        """Move a stopped user's volumes, and all else kept under their name, from ``old`` to ``new``.
+
+        Refuses (409) when something already exists under ``new``; changes nothing then.
+        """
+        raise self.unsupported("rename volumes")
+
     async def logs(self, spawner: LabFleetSpawner, tail: int) -> list[str]:
         """The last ``tail`` lines the server printed (also after it stopped or failed)."""
         raise self.unsupported("show server logs")
@@ -103,6 +122,9 @@ class LabFleetSpawner(LoggingConfigurable):
 
     user: typing.Any  # provided by the Spawner it is mixed into
     restarting = False  # True while the backend restarts the server in place
+    _grants: Grants | None = None
+    _configured_limits: tuple[int | None, float | None] | None = None
+    notices: list[str] = []  # what the user's groups grant that this start does not apply
 
     @property
     def labfleet(self) -> LabFleetContext:
@@ -121,7 +143,48 @@ class LabFleetSpawner(LoggingConfigurable):
             raise web.HTTPError(
                 409, f"An operation on {self.user.name}'s volumes or server is in progress"
             )
+        self._grants = self.resolve_grants()
         return super().run_pre_spawn_hook()
+
+    @property
+    def grants(self) -> Grants:
+        """What the user's groups give this server, fixed at its start (kept by a restart)."""
+        if self._grants is None:  # a server started before the hub restarted
+            self._grants = self.resolve_grants()
+        return self._grants
+
+    def resolve_grants(self) -> Grants:
+        """Resolve the user's groups now, set the limits and say what is not applied."""
+        try:
+            grants = start_grants(self.labfleet, self.user)
+        except PropertiesError as e:
+            raise web.HTTPError(500, f"{e}. An admin must correct the group.") from None
+        if self._configured_limits is None:
+            self._configured_limits = (self.mem_limit, self.cpu_limit)
+        mem_limit, cpu_limit = self._configured_limits
+        self.mem_limit = mem_limit if grants.mem_limit is None else grants.mem_limit
+        self.cpu_limit = cpu_limit if grants.cpu_limit is None else grants.cpu_limit
+        self.notices = start_notices(grants, not_applied(self.backend, self.labfleet.platform.gpu))
+        for notice in self.notices:
+            self.log.warning("Server of %s: %s", self.user.name, notice)
+        return grants
+
+    @property
+    def gpus(self) -> list[str]:
+        """The GPUs this server gets: the detected ones, if one of the user's groups grants GPUs."""
+        return gpu_devices(self.labfleet.platform.gpu) if self.grants.gpu else []
+
+    def get_env(self) -> dict[str, str]:
+        env = super().get_env()
+        env.update(gpu_environment(self.gpus))
+        env.update(self.grants.environment)
+        return env
+
+    async def progress(self):
+        for notice in self.notices:
+            yield {"message": notice}
+        async for event in super().progress():
+            yield event
 
     async def poll_and_notify(self):
         # the hub's periodic poll must not take a restart in place for a crash

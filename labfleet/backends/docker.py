@@ -9,6 +9,7 @@ of their VolumeSpec), so ``docker volume ls --filter label=labfleet.user`` finds
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePosixPath
 from typing import TypeVar
@@ -17,15 +18,19 @@ from urllib.parse import urlparse
 import docker
 import requests
 from dockerspawner import DockerSpawner
-from jupyterhub.utils import random_port
+from jupyterhub.utils import maybe_future, random_port
 from traitlets import Float, Integer, Unicode, default
 
+from ..branding import lab_environment
 from ..objects import render_name
 from ..volumes import VolumeSpec, VolumeState
+from . import docker_grants
 from .base import Backend, BackendError, LabFleetSpawner, Problem
 
 USER_LABEL = "labfleet.user"
 VOLUME_LABEL = "labfleet.volume"
+# where a server sees the JupyterLab branding folder (read-only)
+LAB_BRANDING_MOUNT = "/etc/labfleet/branding"
 
 T = TypeVar("T")
 
@@ -73,6 +78,17 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
         # DockerSpawner renders the templates: {raw_username} is the hub user name
         return {"labels": {USER_LABEL: "{raw_username}"}}
 
+    @default("read_only_volumes")
+    def _read_only_volumes_default(self) -> dict[str, str]:
+        folder = self.labfleet.platform.lab_folder
+        return {str(folder): LAB_BRANDING_MOUNT} if folder else {}
+
+    def get_env(self) -> dict[str, str]:
+        env = super().get_env()
+        if self.labfleet.platform.lab_folder:
+            env.update(lab_environment(LAB_BRANDING_MOUNT))
+        return env
+
     def template_namespace(self) -> dict:
         namespace = super().template_namespace()
         # DockerSpawner's own escaping differs; labfleet's names use objects.safe_name
@@ -87,19 +103,48 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
         return await super().start()
 
     async def _kept_container(self) -> dict | None:
-        """The container kept from the last start, unless it lacks a configured volume.
+        """The container kept from the last start, unless it lacks a configured volume or was
+        made with other grants of the user's groups (labfleet.groups).
 
-        One made before a volume was configured is removed; start makes a new one.
+        One made before a volume was configured, or before the groups changed, is removed;
+        start makes a new one.
         """
         container = await self.get_object()
         if not container or container["State"]["Running"]:
             return container
         mounted = {m.get("Name") for m in container["Mounts"] if m["Type"] == "volume"}
-        if set(self.backend.mounts(self.user.name)) <= mounted:
+        made_with = (container["Config"]["Labels"] or {}).get(docker_grants.GRANTS_LABEL)
+        if set(self.backend.mounts(self.user.name)) <= mounted and made_with == self.made_with():
             return container
-        self.log.info("The volumes of %s changed: making a new container", self.user.name)
+        self.log.info("The volumes or groups of %s changed: making a new container", self.user.name)
         await self.remove_object()
         return None
+
+    def made_with(self) -> str:
+        """The digest of the grants a container of this start is made with."""
+        return docker_grants.fingerprint(self.grants, self.gpus)
+
+    @property
+    def mount_binds(self) -> list:
+        # beside the configured mounts: the groups' folders and the engine's socket
+        socket = docker_grants.engine_socket(self.backend.engine_url)
+        granted = docker_grants.mounts(self.grants, self.backend.home_mount, socket)
+        return [*super().mount_binds, *granted]
+
+    async def create_object(self) -> dict:
+        """The container, with what the user's groups grant in its host config and labels."""
+        configured = self.extra_host_config, self.extra_create_kwargs
+        host = await maybe_future(self._eval_if_callable(self.extra_host_config))
+        create = await maybe_future(self._eval_if_callable(self.extra_create_kwargs))
+        gid = self.backend.socket_gid()
+        granted = docker_grants.host_config(self.grants, self.gpus, gid)
+        labels = {**create.get("labels", {}), docker_grants.GRANTS_LABEL: self.made_with()}
+        self.extra_host_config = {**host, **granted}
+        self.extra_create_kwargs = {**create, "labels": labels}
+        try:
+            return await super().create_object()
+        finally:
+            self.extra_host_config, self.extra_create_kwargs = configured
 
     async def get_ip_and_port(self) -> tuple[str, int]:
         return self.ip, self.port
@@ -216,6 +261,19 @@ class DockerBackend(Backend):
             raise BackendError(504, f"{where} did not answer within {limit:g}s") from e
         except (docker.errors.DockerException, requests.exceptions.ConnectionError) as e:
             raise BackendError(503, f"{where} is not reachable ({e})") from e
+
+    def socket_gid(self) -> int | None:
+        """The group of the engine's socket on the host (None: no socket, or out of reach)."""
+        socket = docker_grants.engine_socket(self.engine_url)
+        try:
+            return os.stat(socket).st_gid if socket else None
+        except OSError:
+            return None
+
+    def unapplied_properties(self) -> dict[str, str]:
+        if docker_grants.engine_socket(self.engine_url):
+            return {}
+        return {"docker_socket": f"the engine is reached at {self.engine_url}, not a socket here"}
 
     def check(self) -> list[Problem]:
         try:
@@ -350,6 +408,25 @@ class DockerBackend(Backend):
             volume = self.volume_name(username, specs[name])
             await self._call(lambda c: _remove_volume(c, volume))
             self.log.info("Reset volume %s of %s (%s)", name, username, volume)
+
+    async def rename_volumes(self, old: str, new: str) -> None:
+        """Docker volumes cannot be renamed: only a user without volumes can be renamed.
+
+        Copying them through a helper container would double the disk use and the time of
+        a rename; the admin decides instead (keep the name, or delete the volumes).
+        """
+        for user, why in (
+            (old, f"Docker volumes cannot be renamed, and {old} has some"),
+            (new, f"volumes named for {new} exist already (left by an earlier user?)"),
+        ):
+            names = [self.volume_name(user, spec) for spec in self.volumes]
+            existing = sorted(await self._existing(names))
+            if existing:
+                raise BackendError(
+                    409,
+                    f"the docker backend cannot rename {old} to {new}: {why} "
+                    f"({', '.join(existing)}); delete them first, or keep the name",
+                )
 
     # -- servers -------------------------------------------------------------------
 

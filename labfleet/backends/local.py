@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import grp
 import os
 import pwd
 import shutil
@@ -17,7 +18,7 @@ import stat
 import subprocess
 import sys
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from subprocess import STDOUT
@@ -26,9 +27,12 @@ from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from jupyterhub.utils import AnyTimeoutError
 from traitlets import Bool, Float, Unicode, default
 
+from ..branding import lab_environment
+from ..groups import Mount
 from ..objects import safe_name, system_account_name
 from ..volumes import VolumeState
-from .base import Backend, LabFleetSpawner, Problem
+from .base import Backend, BackendError, LabFleetSpawner, Problem
+from .links import sync_links
 
 COMMAND_TIMEOUT = 30
 
@@ -65,6 +69,9 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
 
     async def start(self) -> tuple[str, int]:
         self.account = await self.backend.ensure_account(self.user.name)
+        problems = await self.backend.link_mounts(self.user.name, self.account, self.grants.mounts)
+        for problem in problems:
+            self.log.warning("Server of %s: %s", self.user.name, problem)
         log = self.backend.log_file(self.user.name)
         # a fresh start begins a fresh log; a restart in place continues it
         with log.open("ab" if self.restarting else "wb") as output:
@@ -90,6 +97,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         env["USER"] = self.account.name
         env["HOME"] = str(self.account.home)
         env["SHELL"] = self.account.shell
+        env.update(lab_environment(self.labfleet.platform.lab_folder))
         return env
 
 
@@ -98,6 +106,7 @@ class LocalBackend(Backend):
 
     name = "local"
     spawner_class = LocalBackendSpawner
+    read_only_mounts = False  # a link cannot be read-only
 
     account_prefix = Unicode(
         "lf-",
@@ -143,6 +152,22 @@ class LocalBackend(Backend):
 
     def account_name(self, username: str) -> str:
         return system_account_name(self.account_prefix, username)
+
+    def protected_paths(self) -> list[Path]:
+        return [*super().protected_paths(), self.volumes_dir]
+
+    def unapplied_properties(self) -> dict[str, str]:
+        no_cgroups = "local processes run without cgroups; the value is only shown to the server as"
+        docker = "Docker access exists on the docker backend only"
+        return {
+            "cpu_limit": f"{no_cgroups} CPU_LIMIT",
+            "mem_limit": f"{no_cgroups} MEM_LIMIT",
+            "gpu": "a local server can open the host's GPUs as far as file permissions allow; "
+            "CUDA_VISIBLE_DEVICES only tells CUDA which ones to use",
+            "images": "local servers run labfleet's own Python environment, not images",
+            "docker_socket": docker,
+            "privileged": docker,
+        }
 
     def check(self) -> list[Problem]:
         problems = []
@@ -227,6 +252,15 @@ class LocalBackend(Backend):
         """The account and volumes that run ``username``'s server, created on first use."""
         return await asyncio.to_thread(self._ensure_account, username)
 
+    async def link_mounts(
+        self, username: str, account: Account, mounts: Sequence[Mount]
+    ) -> list[str]:
+        """Link the group mounts into the home (links, so never read-only); what was skipped."""
+        record = self.data_dir / "mounts" / f"{safe_name(username)}.json"
+        return await asyncio.to_thread(
+            sync_links, account.home, mounts, record, account.uid, account.gid
+        )
+
     async def restart_in_place(self, spawner: LocalBackendSpawner) -> None:
         # stopping clears the token; the same one goes to the new process
         token = spawner.api_token
@@ -257,8 +291,56 @@ class LocalBackend(Backend):
                 # rmtree removes links, never what they point to
                 await asyncio.to_thread(shutil.rmtree, folder)
 
+    async def rename_volumes(self, old: str, new: str) -> None:
+        await asyncio.to_thread(self._rename, old, new)
+
+    def _rename(self, old: str, new: str) -> None:
+        """Move the volume folders and the log, then rename the system account; blocking."""
+        moves = [(self.volume_dir(old, s.name), self.volume_dir(new, s.name)) for s in self.volumes]
+        moves.append((self.log_file(old), self.log_file(new)))
+        accounts = (self.account_name(old), self.account_name(new))
+        taken = [str(target) for _, target in moves if os.path.lexists(target)]
+        if self.isolate_users and exists(pwd.getpwnam, accounts[1]):
+            taken.append(f"the system account {accounts[1]}")
+        if taken:
+            raise BackendError(
+                409, f"cannot rename {old} to {new}: {', '.join(taken)} already exist "
+                "(left by an earlier user of that name?); remove them first",
+            )  # fmt: skip
+        undo: list = []
+        try:
+            for source, target in moves:
+                if os.path.lexists(source):
+                    source.rename(target)
+                    undo.append(lambda s=source, t=target: t.rename(s))
+            if self.isolate_users and exists(pwd.getpwnam, accounts[0]):
+                self._rename_account(*accounts, self.home_dir(new), new)
+                undo.append(lambda: self._rename_account(*reversed(accounts), self.home_dir(old), old))
+        except Exception:
+            for step in reversed(undo):
+                step()
+            raise
+
+    def _rename_account(self, old: str, new: str, home: Path, username: str) -> None:
+        """Rename a system account and its group; its uid, so its files' owner, stays."""
+        run(
+            "usermod", "--login", new, "--home", str(home),
+            "--comment", f"labfleet user {safe_name(username)}", old,
+        )  # fmt: skip
+        if exists(grp.getgrnam, old):
+            run("groupmod", "--new-name", new, old)
+
     async def logs(self, spawner: LocalBackendSpawner, tail: int) -> list[str]:
         return await asyncio.to_thread(tail_lines, self.log_file(spawner.user.name), tail)
+
+
+def exists(lookup: Callable[[str], object], name: str) -> bool:
+    """Whether ``pwd.getpwnam`` or ``grp.getgrnam`` knows ``name``."""
+    try:
+        lookup(name)
+    except KeyError:
+        return False
+    return True
 
 
 def run(*command: str) -> None:
@@ -268,7 +350,7 @@ def run(*command: str) -> None:
 def folder_size(folder: Path) -> int:
     """Bytes used by the files below ``folder`` (links not followed)."""
     total = 0
-    for root, dirs, files in os.walk(folder):
+    for root, _dirs, files in os.walk(folder):
         for name in files:
             with contextlib.suppress(OSError):
                 total += os.lstat(os.path.join(root, name)).st_size

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -38,3 +38,33 @@ class SessionExtension(Base):
     username: Mapped[str] = mapped_column(String(255), primary_key=True)
     server_started: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     hours: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UserEnvironment(Base):
+    """The environment variables a user keeps for their servers (applied if a group allows).
+
+    Keyed by JupyterHub's user id: the migration makes it a foreign key that deletes
+    the row with the user, and a renamed user keeps their variables.
+    """
+
+    __tablename__ = "labfleet_user_environment"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    variables: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Account(Base):
+    """labfleet's state of a native account: forced password change, failed logins, sign-up.
+
+    Keyed by user name, like NativeAuthenticator's ``users_info``, since a sign-up waiting
+    for approval has no JupyterHub user yet; it follows renames and goes with deletes.
+    """
+
+    __tablename__ = "labfleet_accounts"
+
+    username: Mapped[str] = mapped_column(String(255), primary_key=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    signed_up: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

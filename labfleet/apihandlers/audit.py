@@ -1,0 +1,35 @@
+"""The audit log: who did what to whom and when, filtered and paged."""
+
+from __future__ import annotations
+
+from tornado import web
+
+from .. import auditing
+from ..authz import authorize
+from ..scopes import AUDIT, PLATFORM_ADMIN_SCOPE
+from .base import LabFleetAPIHandler
+
+
+class AuditAPIHandler(LabFleetAPIHandler):
+    """GET ?user=&action=&since=&until=&limit=&offset=: events newest first, and their total."""
+
+    scope = AUDIT
+
+    async def get(self) -> None:
+        authorize(self, (self.scope, PLATFORM_ADMIN_SCOPE))
+        try:
+            wanted = auditing.parse_filter(lambda name: self.get_argument(name, None))
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from None
+        events, total = auditing.find(self.db, wanted)
+        self.write(
+            {
+                "events": [auditing.to_json(e) for e in events],
+                "total": total,
+                "offset": wanted.offset,
+                "limit": wanted.limit,
+            }
+        )
+
+
+default_handlers = [(r"/api/labfleet/audit", AuditAPIHandler)]

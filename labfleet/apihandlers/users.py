@@ -1,0 +1,389 @@
+"""Accounts: list and create users, import rosters, approve, reset passwords, delete, rename.
+
+Every route needs JupyterHub's ``admin:users`` scope (for the user in the path, where
+there is one). labfleet also takes over JupyterHub's own ``/api/users/{name}`` so that a
+rename moves the user's volumes and labfleet rows, and a delete forgets the rows.
+"""
+
+from __future__ import annotations
+
+from jupyterhub import orm
+from jupyterhub.apihandlers.users import UserAPIHandler
+from jupyterhub.scopes import needs_scope
+from jupyterhub.user import User
+from jupyterhub.utils import maybe_future
+from nativeauthenticator.orm import UserInfo
+from sqlalchemy.orm import Session
+from tornado import web
+
+from ..auth import roster
+from ..auth.accounts import Accounts
+from ..auth.authenticator import LabFleetAuthenticator, sentence
+from ..auth.provision import Provisioner
+from ..authz import authorize
+from ..culling import iso
+from ..db.models import Account, SessionExtension
+from .base import LabFleetAPIHandler
+
+ADMIN_USERS = "admin:users"
+
+
+def move_rows(db: Session, authenticator: object, old: str, new: str) -> None:
+    """Rename labfleet's rows of a user, not committed (the audit log keeps its history)."""
+    if isinstance(authenticator, LabFleetAuthenticator):
+        authenticator.rename_user(old, new)
+    extension = db.get(SessionExtension, old)
+    if extension is not None:
+        extension.username = new
+
+
+def forget_rows(db: Session, name: str) -> None:
+    """Delete labfleet's rows of a deleted user (the authenticator deletes its own)."""
+    extension = db.get(SessionExtension, name)
+    if extension is not None:
+        db.delete(extension)
+        db.commit()
+
+
+class AccountsBase(LabFleetAPIHandler):
+    """What the account routes share: the scope, the settings, the provisioner, the model."""
+
+    scope = ADMIN_USERS
+
+    @property
+    def accounts(self) -> Accounts:
+        return self.labfleet.accounts
+
+    def provisioner(self, user_name: str | None = None) -> Provisioner:
+        """Once the caller may manage accounts (of ``user_name``): 409 unless native accounts."""
+        authorize(self, [self.scope], user_name)
+        return Provisioner(self, self.accounts)
+
+    def body(self, allowed: set[str]) -> dict:
+        """The JSON object of the request; 400 for keys outside ``allowed``."""
+        body = self.json_object()
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise web.HTTPError(
+                400, f"Unknown keys {unknown}; allowed: {', '.join(sorted(allowed))}"
+            )
+        return body
+
+    def flag(self, body: dict, key: str, default: bool | None = None) -> bool | None:
+        value = body.get(key, default)
+        if value is not None and not isinstance(value, bool):
+            raise web.HTTPError(400, f"{key} must be true or false")
+        return value
+
+    def model(
+        self, name: str, user: User | None, info: UserInfo | None, row: Account | None
+    ) -> dict:
+        """One account as the API answers it."""
+        reveal_until = self.accounts.credentials.reveal_until(name)
+        return {
+            "name": name,
+            "hub_user": user is not None,
+            "admin": bool(user and user.admin),
+            "groups": sorted(g.name for g in user.groups) if user else [],
+            "has_password": info is not None,
+            "approved": bool(info and info.is_authorized),
+            "must_change_password": bool(row and row.must_change_password),
+            "failed_logins": row.failed_logins if row else 0,
+            "locked_seconds": self.authenticator.locked_seconds(name),
+            "signed_up": iso(row.signed_up if row else None),
+            "server": server_state(user),
+            "reveal_until": iso(reveal_until),
+        }
+
+    def account(self, name: str) -> dict:
+        return self.model(
+            name,
+            self.find_user(name),
+            self.authenticator.get_user(name),
+            self.db.get(Account, name),
+        )
+
+
+class UsersAPIHandler(AccountsBase):
+    """GET: every account. POST {"usernames", "groups", "must_change_password"}: create users."""
+
+    async def get(self) -> None:
+        authenticator = self.provisioner().authenticator
+        users = {u.name: self.users[u] for u in self.db.query(orm.User)}
+        infos = {i.username: i for i in self.db.query(UserInfo)}
+        rows = {r.username: r for r in self.db.query(Account)}
+        self.write(
+            {
+                "users": [
+                    self.model(name, users.get(name), infos.get(name), rows.get(name))
+                    for name in sorted(users.keys() | infos.keys())
+                ],
+                "signup": authenticator.enable_signup,
+                "open_signup": authenticator.open_signup,
+                "reveal_seconds": self.accounts.reveal_seconds,
+            }
+        )
+
+    async def post(self) -> None:
+        provisioner = self.provisioner()
+        body = self.body({"usernames", "groups", "must_change_password"})
+        usernames = body.get("usernames")
+        group_names = body.get("groups", [])
+        if not is_names(usernames) or not usernames:
+            raise web.HTTPError(400, 'Give the users to create as {"usernames": ["name", ...]}')
+        if not is_names(group_names):
+            raise web.HTTPError(400, 'Give the groups as {"groups": ["name", ...]}')
+        if len(usernames) > self.accounts.max_batch:
+            raise web.HTTPError(
+                400, f"At most {self.accounts.max_batch} users at once ({len(usernames)} given)"
+            )
+        must_change = self.flag(body, "must_change_password", False)
+        groups = provisioner.groups(group_names)
+        names: list[str] = []
+        rejected = []
+        for given in usernames:
+            name = self.authenticator.normalize_username(given.strip())
+            problem = self.authenticator.username_problem(name) if name else "no user name"
+            if not problem and name in names:
+                problem = f"{name} is listed twice"
+            if not problem and provisioner.exists(name):
+                problem = f"{name} already exists"
+            if problem:
+                rejected.append({"username": given, "reason": problem})
+            else:
+                names.append(name)
+        created = await provisioner.create(names, groups, must_change)
+        made = {name for name, _ in created}
+        rejected += [
+            {"username": n, "reason": f"{n} already exists"} for n in names if n not in made
+        ]  # created meanwhile by another request
+        self.write(
+            {
+                "created": [{"username": n, "reveal_until": iso(t)} for n, t in created],
+                "rejected": rejected,
+                "reveal_seconds": self.accounts.reveal_seconds,
+            }
+        )
+
+
+class ImportAPIHandler(AccountsBase):
+    """POST {"roster": text}: apply a roster line by line; idempotent."""
+
+    async def post(self) -> None:
+        provisioner = self.provisioner()
+        text = self.body({"roster"}).get("roster")
+        if not isinstance(text, str):
+            raise web.HTTPError(400, 'Give the roster file\'s text as {"roster": "..."}')
+        authenticator = provisioner.authenticator
+        entries, rejected = roster.parse(
+            text,
+            authenticator.normalize_username,
+            authenticator.username_problem,
+            authenticator.password_problem,
+        )
+        if len(entries) + len(rejected) > self.accounts.max_batch:
+            raise web.HTTPError(
+                400,
+                f"At most {self.accounts.max_batch} lines at once "
+                f"({len(entries) + len(rejected)} given): split the roster",
+            )
+        outcomes, rejected, generated = await provisioner.import_roster(entries, rejected)
+        report = {status: [] for status in ("created", "updated", "unchanged")}
+        for outcome in outcomes:
+            report[outcome.status].append(outcome.to_json())
+        self.write(
+            {
+                **report,
+                "rejected": [r.to_json() for r in rejected],
+                "generated": generated,
+                "reveal_seconds": self.accounts.reveal_seconds,
+            }
+        )
+
+
+class AccountAPIHandler(AccountsBase):
+    """PATCH: approve, force a password change, unlock. DELETE: delete, volumes or not."""
+
+    def existing(self, user_name: str) -> tuple[Provisioner, User | None, UserInfo | None]:
+        """The provisioner, the hub user and the native account; 404 if neither exists."""
+        provisioner = self.provisioner(user_name)
+        user = self.find_user(user_name)
+        info = provisioner.authenticator.get_user(user_name)
+        if user is None and info is None:
+            raise web.HTTPError(404, f"No such user: {user_name}")
+        return provisioner, user, info
+
+    async def patch(self, user_name: str) -> None:
+        provisioner, user, info = self.existing(user_name)
+        body = self.body({"approved", "must_change_password", "locked"})
+        approved = self.flag(body, "approved")
+        must_change = self.flag(body, "must_change_password")
+        locked = self.flag(body, "locked")
+        if not body:
+            raise web.HTTPError(400, "Give approved, must_change_password or locked")
+        if locked:
+            raise web.HTTPError(400, 'Accounts lock themselves; give {"locked": false} to unlock')
+        authenticator = provisioner.authenticator
+        if approved is not None and info is None:
+            raise web.HTTPError(409, f"{user_name} has no password to approve: reset it first")
+        if approved is False and user_name == self.current_user.name:
+            raise web.HTTPError(400, "You cannot withdraw your own approval")
+        if approved and (not info.is_authorized or user is None):
+            await provisioner.approve(user_name)
+        elif approved is False and info.is_authorized:
+            info.is_authorized = False
+            self.db.commit()
+            provisioner.record("user.unapprove", user_name)
+        if must_change is not None and must_change != authenticator.must_change_password(user_name):
+            authenticator.account(user_name).must_change_password = must_change
+            self.db.commit()
+            provisioner.record("password.force_change", user_name, must_change_password=must_change)
+        row = self.db.get(Account, user_name)
+        if locked is False and row is not None and row.failed_logins:
+            authenticator.successful_login(user_name)
+            provisioner.record("user.unlock", user_name)
+        self.db.commit()
+        self.write(self.account(user_name))
+
+    async def delete(self, user_name: str) -> None:
+        provisioner, user, _ = self.existing(user_name)
+        delete_volumes = self.json_object().get("delete_volumes")
+        if not isinstance(delete_volumes, bool):
+            raise web.HTTPError(
+                400, 'Say whether to delete the volumes too: {"delete_volumes": true|false}'
+            )
+        if user is None:
+            # a sign-up never approved: only the request goes
+            provisioner.authenticator.forget(user_name)
+            provisioner.record("signup.reject", user_name)
+            self.write({"deleted": user_name, "volumes_deleted": False,
+                        "message": f"Rejected the sign-up of {user_name}"})  # fmt: skip
+            return
+        if user.name == self.current_user.name:
+            raise web.HTTPError(400, "You cannot delete yourself")
+        if user.spawner.pending:
+            raise web.HTTPError(
+                409, f"{user.name}'s server is {user.spawner.pending}: try again soon"
+            )
+        async with self.operation(
+            "user.delete", user, delete_volumes=delete_volumes, rate_limited=False
+        ):
+            if user.running:
+                await self.stop_single_user(user)
+                if user.spawner._stop_pending:
+                    raise web.HTTPError(
+                        409, f"{user.name}'s server is still stopping: try again soon"
+                    )
+            if delete_volumes:
+                await self.backend.reset_volumes(user.name, [v.name for v in self.backend.volumes])
+            # then as JupyterHub's own DELETE /api/users/{name}
+            await maybe_future(self.authenticator.delete_user(user))
+            await user.delete_spawners()
+            self.users.delete(user)
+            forget_rows(self.db, user.name)
+            self.accounts.credentials.forget(user.name)
+        kept = "deleted" if delete_volumes else "kept"
+        self.write({"deleted": user.name, "volumes_deleted": delete_volumes,
+                    "message": f"Deleted {user.name}; their volumes were {kept}"})  # fmt: skip
+
+
+class PasswordAPIHandler(AccountsBase):
+    """POST {"password"?, "must_change_password"?}: set a given or generated password."""
+
+    async def post(self, user_name: str) -> None:
+        provisioner = self.provisioner(user_name)
+        if not provisioner.exists(user_name):
+            raise web.HTTPError(404, f"No such user: {user_name}")
+        body = self.body({"password", "must_change_password"})
+        password = body.get("password")
+        must_change = self.flag(body, "must_change_password")
+        if password is not None:
+            if not isinstance(password, str):
+                raise web.HTTPError(400, "password must be text (leave it out to generate one)")
+            problem = provisioner.authenticator.password_problem(user_name, password)
+            if problem:
+                raise web.HTTPError(400, sentence(problem))
+        reveal_until = await provisioner.reset_password(user_name, password, must_change)
+        self.write(
+            {
+                "username": user_name,
+                "generated": password is None,
+                "reveal_until": iso(reveal_until),
+                "must_change_password": provisioner.authenticator.must_change_password(user_name),
+            }
+        )
+
+
+class HubUserAPIHandler(UserAPIHandler, LabFleetAPIHandler):
+    """JupyterHub's /api/users/{name}: a rename moves the user's volumes and rows first."""
+
+    @needs_scope("admin:users")
+    async def patch(self, user_name: str) -> None:
+        user = self.find_user(user_name)
+        new_name = self.new_name(user)
+        if new_name is None:
+            # no rename, or one that JupyterHub refuses itself
+            return await super().patch(user_name)
+        if user.active:
+            raise web.HTTPError(409, f"{user.name}'s server is running: stop it before renaming")
+        authenticator = self.authenticator
+        if isinstance(authenticator, LabFleetAuthenticator) and authenticator.get_user(new_name):
+            raise web.HTTPError(
+                409, f"A sign-up for {new_name} is waiting for approval: reject it first"
+            )
+        async with self.operation("user.rename", user, new_name=new_name, rate_limited=False):
+            await self.backend.rename_volumes(user_name, new_name)
+            try:
+                move_rows(self.db, self.authenticator, user_name, new_name)
+                await super().patch(user_name)  # commits the rows with the new name
+            except Exception:
+                self.db.rollback()
+                await self.backend.rename_volumes(new_name, user_name)
+                raise
+            self.labfleet.accounts.credentials.rename(user_name, new_name)
+            # JupyterHub's User keeps URLs made from the old name, and so do its (stopped)
+            # spawners: drop it from the cache (not the database), rebuilt on next use
+            dict.pop(self.users, user.id, None)
+
+    def new_name(self, user: User | None) -> str | None:
+        """The new name asked for, if it is valid and free; else None."""
+        body = self.get_json_body()
+        if user is None or not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            return None
+        new = self.authenticator.normalize_username(body["name"])
+        if new == user.name or not self.authenticator.validate_username(new) or self.find_user(new):
+            return None
+        return new
+
+    @needs_scope("delete:users")
+    async def delete(self, user_name: str) -> None:
+        user = self.find_user(user_name)
+        if user is None:
+            raise web.HTTPError(404, f"No such user: {user_name}")
+        async with self.operation("user.delete", user, delete_volumes=False, rate_limited=False):
+            await super().delete(user_name)
+            forget_rows(self.db, user.name)
+            self.labfleet.accounts.credentials.forget(user.name)
+
+
+def server_state(user: User | None) -> str | None:
+    """running, pending or stopped: the user's default server (None: not a hub user)."""
+    if user is None:
+        return None
+    spawner = user.spawner
+    return "running" if spawner.ready else "pending" if spawner.pending else "stopped"
+
+
+def is_names(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+default_handlers = [
+    (r"/api/labfleet/users", UsersAPIHandler),
+    (r"/api/labfleet/users/import", ImportAPIHandler),
+    (r"/api/labfleet/users/([^/]+)/account", AccountAPIHandler),
+    (r"/api/labfleet/users/([^/]+)/password", PasswordAPIHandler),
+]
+
+# served ahead of JupyterHub's own routes
+hub_overrides = [(r"/api/users/([^/]+)", HubUserAPIHandler)]

@@ -1,0 +1,161 @@
+"""Reading and pruning the audit log (the ``audit`` section): filters, pages, retention."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.orm import Session
+from tornado.ioloop import PeriodicCallback
+from traitlets import Integer
+from traitlets.config import Configurable
+
+from .culling import utc
+from .db.models import AuditEvent
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+
+class AuditLog(Configurable):
+    """Audit log settings (the ``audit`` section of labfleet.yaml)."""
+
+    retention_days = Integer(
+        90, min=0, help="Days an audit event is kept; older ones are deleted (0: kept forever)."
+    ).tag(config=True)
+
+    prune_every = Integer(
+        3600, min=1, help="Seconds between two deletions of the events older than retention_days."
+    ).tag(config=True)
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events to list, newest first: ``user`` is the actor or the target."""
+
+    user: str | None = None
+    action: str | None = None  # an action (server.start) or a family (server)
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = DEFAULT_LIMIT
+    offset: int = 0
+
+    def query_args(self, **changes: Any) -> dict[str, str]:
+        """The filter as query arguments (e.g. the link to the next page)."""
+        values = {**asdict(self), **changes}
+        return {
+            key: value.isoformat() if isinstance(value, datetime) else str(value)
+            for key, value in values.items()
+            if value not in (None, "") and not (key == "limit" and value == DEFAULT_LIMIT)
+            and not (key == "offset" and value == 0)
+        }
+
+
+def parse_time(name: str, text: str) -> datetime:
+    """An ISO 8601 date or time (UTC unless it says otherwise), as an aware UTC datetime."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"{name} must be an ISO 8601 date or time, e.g. 2024-05-01 or 2024-05-01T09:30Z"
+        ) from None
+    return utc(moment).astimezone(timezone.utc)
+
+
+def parse_count(name: str, text: str, low: int, high: int | None) -> int:
+    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
+        upper = f" to {high}" if high is not None else " or more"
+        raise ValueError(f"{name} must be a whole number from {low}{upper}")
+    return int(text)
+
+
+def parse_filter(argument: Callable[[str], str | None]) -> AuditFilter:
+    """The filter given by query arguments (``argument(name)``); ValueError says what is wrong."""
+    since, until = argument("since"), argument("until")
+    parsed = AuditFilter(
+        user=argument("user") or None,
+        action=argument("action") or None,
+        since=parse_time("since", since) if since else None,
+        until=parse_time("until", until) if until else None,
+        limit=parse_count("limit", argument("limit") or str(DEFAULT_LIMIT), 1, MAX_LIMIT),
+        offset=parse_count("offset", argument("offset") or "0", 0, None),
+    )
+    if parsed.since and parsed.until and parsed.since > parsed.until:
+        raise ValueError("since must not be after until")
+    return parsed
+
+
+def find(db: Session, wanted: AuditFilter) -> tuple[list[AuditEvent], int]:
+    """One page of the events ``wanted`` selects, newest first, and how many it selects."""
+    conditions = []
+    if wanted.user:
+        conditions.append(or_(AuditEvent.actor == wanted.user, AuditEvent.target == wanted.user))
+    if wanted.action:
+        family = AuditEvent.action.startswith(f"{wanted.action}.")
+        conditions.append(or_(AuditEvent.action == wanted.action, family))
+    if wanted.since:
+        conditions.append(AuditEvent.timestamp >= wanted.since)
+    if wanted.until:
+        conditions.append(AuditEvent.timestamp <= wanted.until)
+    total = db.scalar(select(func.count()).select_from(AuditEvent).where(*conditions))
+    events = db.scalars(
+        select(AuditEvent)
+        .where(*conditions)
+        .order_by(AuditEvent.timestamp.desc(), AuditEvent.id.desc())
+        .limit(wanted.limit)
+        .offset(wanted.offset)
+    ).all()
+    return list(events), total or 0
+
+
+def action_choices(db: Session) -> list[str]:
+    """Every action in the log and their families (``server`` for ``server.*``), sorted."""
+    actions = set(db.scalars(select(AuditEvent.action).distinct()))
+    return sorted(actions | {a.split(".")[0] for a in actions if "." in a})
+
+
+def to_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "timestamp": utc(event.timestamp).isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "target": event.target,
+        "result": event.result,
+        "detail": event.detail or {},
+    }
+
+
+def prune(db: Session, retention_days: int, now: datetime) -> int:
+    """Delete the events older than ``retention_days`` (0: none); how many were deleted."""
+    if not retention_days:
+        return 0
+    cutoff = now - timedelta(days=retention_days)
+    deleted = db.execute(delete(AuditEvent).where(AuditEvent.timestamp < cutoff)).rowcount
+    db.commit()
+    return deleted
+
+
+def start_pruning(db: Session, settings: AuditLog, log: logging.Logger) -> PeriodicCallback | None:
+    """Prune now, then every ``prune_every`` seconds (nothing when events are kept forever)."""
+    if not settings.retention_days:
+        return None
+
+    def run() -> None:
+        try:
+            deleted = prune(db, settings.retention_days, datetime.now(timezone.utc))
+        except Exception:
+            log.exception("Could not delete the expired audit events")
+            db.rollback()
+            return
+        if deleted:
+            log.info("Deleted %d audit events older than %d days", deleted, settings.retention_days)
+
+    run()
+    job = PeriodicCallback(run, settings.prune_every * 1000)
+    job.start()
+    return job

@@ -1,0 +1,189 @@
+"""The account pages of the native authenticator: login, sign-up, change password.
+
+The login form is JupyterHub's own; a user who must change their password is sent to
+the change-password page on the way in (they cannot start a server before). Sign-up
+asks for an account that an admin approves on the users page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+from jupyterhub.handlers.login import LoginHandler
+from jupyterhub.user import User
+from jupyterhub.utils import url_path_join
+from nativeauthenticator.orm import UserInfo
+from tornado import web
+from tornado.httputil import url_concat
+
+from .. import audit
+from ..handlers.base import LabFleetPageHandler
+from ..scopes import PASSWORD
+from . import passwords
+from .authenticator import LabFleetAuthenticator, sentence
+
+CHANGE_PASSWORD = "labfleet/change-password"
+SIGNUP = "labfleet/signup"
+
+
+class AccountPage(LabFleetPageHandler):
+    """A page of the native authenticator."""
+
+    authenticator: LabFleetAuthenticator
+
+    async def render_page(self, template: str, **namespace) -> None:
+        await super().render_page(template, authenticator=self.authenticator, **namespace)
+
+    def field(self, name: str) -> str:
+        """A form field as typed (passwords keep their spaces)."""
+        return self.get_body_argument(name, default="", strip=False)
+
+
+class NativeLoginHandler(LoginHandler):
+    """JupyterHub's login form; on the way in, a forced password change comes first."""
+
+    authenticator: LabFleetAuthenticator
+
+    def get_next_url(self, user: User | None = None, default: str | None = None) -> str:
+        url = super().get_next_url(user, default)
+        if user is not None and self.authenticator.must_change_password(user.name):
+            return url_concat(url_path_join(self.hub.base_url, CHANGE_PASSWORD), {"next": url})
+        return url
+
+
+class SignupHandler(AccountPage):
+    """Public: ask for an account (user name and password); an admin approves it."""
+
+    def prepare_signup(self) -> None:
+        if not self.authenticator.enable_signup:
+            raise web.HTTPError(
+                404, "Sign-up is turned off on this hub: ask an admin for an account."
+            )
+
+    async def get(self) -> None:
+        self.prepare_signup()
+        await self.render_page("labfleet/signup.html", username="", error=None, done=None)
+
+    async def post(self) -> None:
+        self.prepare_signup()
+        authenticator = self.authenticator
+        username = authenticator.normalize_username(self.get_body_argument("username", "").strip())
+        password = self.field("password")
+        problem = self.problem(username, password, self.field("password_confirmation"))
+        if problem is None:
+            hashed = await asyncio.to_thread(passwords.hash_password, password)
+            problem = self.taken(username)  # again: someone may have been quicker
+        if problem:
+            self.set_status(400)
+            await self.render_page(
+                "labfleet/signup.html", username=username, error=sentence(problem), done=None
+            )
+            return
+        authenticator.store_password(username, hashed, authorized=authenticator.open_signup)
+        authenticator.account(username).signed_up = datetime.now(timezone.utc)
+        self.db.commit()
+        audit.record(
+            self.db, actor=username, action="user.signup", target=username,
+            approved=authenticator.open_signup,
+        )  # fmt: skip
+        done = (
+            "Your account is ready: you can log in."
+            if authenticator.open_signup
+            else "Your request was sent. You can log in once an admin has approved it."
+        )
+        await self.render_page("labfleet/signup.html", username=username, error=None, done=done)
+
+    def taken(self, username: str) -> str | None:
+        if self.find_user(username) or self.authenticator.get_user(username):
+            return f"the user name {username} is taken"
+        return None
+
+    def problem(self, username: str, password: str, confirmation: str) -> str | None:
+        authenticator = self.authenticator
+        if not username:
+            return "give a user name"
+        pending = self.db.query(UserInfo).filter_by(is_authorized=False).count()
+        return (
+            authenticator.username_problem(username)
+            or self.taken(username)
+            or (None if password == confirmation else "the two passwords differ")
+            or authenticator.password_problem(username, password)
+            or (
+                "too many sign-ups are waiting for approval: try again later"
+                if pending >= self.labfleet.accounts.max_pending_signups
+                else None
+            )
+        )
+
+
+class ChangePasswordHandler(AccountPage):
+    """The logged-in user changes their own password, giving the current one."""
+
+    scope = PASSWORD
+
+    async def render_form(self, error: str | None = None, done: str | None = None) -> None:
+        user = self.current_user
+        await self.render_page(
+            "labfleet/change-password.html",
+            must_change=self.authenticator.must_change_password(user.name),
+            next_url=self.get_argument("next", ""),
+            error=error,
+            done=done,
+        )
+
+    def authorize_self(self) -> None:
+        if self.current_user.kind != "user":
+            raise web.HTTPError(403, "Only users have a password to change")
+        self.authorize([self.scope], self.current_user.name)
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.authorize_self()
+        await self.render_form()
+
+    @web.authenticated
+    async def post(self) -> None:
+        self.authorize_self()
+        user = self.current_user
+        authenticator = self.authenticator
+        info = authenticator.get_user(user.name)
+        if info is None:
+            raise web.HTTPError(409, f"{user.name} has no password kept by this hub")
+        current, new = self.field("current_password"), self.field("new_password")
+        problem = await self.problem(user.name, info.password, current, new)
+        if problem:
+            self.set_status(400)
+            await self.render_form(error=sentence(problem))
+            return
+        hashed = await asyncio.to_thread(passwords.hash_password, new)
+        was_forced = authenticator.must_change_password(user.name)
+        authenticator.store_password(user.name, hashed, authorized=None)
+        authenticator.account(user.name).must_change_password = False
+        self.db.commit()
+        self.labfleet.accounts.credentials.forget(user.name)
+        audit.record(self.db, actor=user.name, action="password.change", target=user.name)
+        if was_forced or self.get_argument("next", ""):
+            self.redirect(self.get_next_url(user))
+        else:
+            await self.render_form(done="Your password was changed.")
+
+    async def problem(self, username: str, hashed: bytes, current: str, new: str) -> str | None:
+        authenticator = self.authenticator
+        if authenticator.is_blocked(username):
+            return "too many wrong passwords: this account is locked for now"
+        if not await asyncio.to_thread(passwords.verify, current, hashed):
+            authenticator.add_login_attempt(username)
+            return "the current password is wrong"
+        if new != self.field("new_password_confirmation"):
+            return "the two new passwords differ"
+        if new == current:
+            return "the new password must differ from the current one"
+        return authenticator.password_problem(username, new)
+
+
+default_handlers = [
+    (r"/login", NativeLoginHandler),
+    (rf"/{SIGNUP}", SignupHandler),
+    (rf"/{CHANGE_PASSWORD}", ChangePasswordHandler),
+]

@@ -1,0 +1,33 @@
+"""The page where a user keeps their own environment variables (an admin: anyone's)."""
+
+from __future__ import annotations
+
+from tornado import web
+
+from ..apihandlers.environment import environment_view
+from ..scopes import ADMIN_SCOPE, ENVIRONMENT
+from .base import LabFleetPageHandler
+
+
+class EnvironmentPageHandler(LabFleetPageHandler):
+    """GET: the user's variables, what their groups set, the reserved names."""
+
+    @web.authenticated
+    async def get(self, user_name: str | None = None) -> None:
+        name = user_name or self.current_user.name
+        self.authorize([ENVIRONMENT, ADMIN_SCOPE], name)
+        user = self.find_user(name)
+        if user is None:
+            raise web.HTTPError(404, f"No such user: {name}")
+        await self.render_page(
+            "labfleet/environment.html",
+            target=user.name,
+            is_self=user.name == self.current_user.name,
+            view=environment_view(self, user),
+        )
+
+
+default_handlers = [
+    (r"/labfleet/environment", EnvironmentPageHandler),
+    (r"/labfleet/users/([^/]+)/environment", EnvironmentPageHandler),
+]

@@ -1,0 +1,38 @@
+"""The groups admin page: what each group grants, editable unless set in labfleet.yaml."""
+
+from __future__ import annotations
+
+from jupyterhub import orm
+from tornado import web
+
+from .. import environment
+from ..apihandlers.groups import APPLIES, group_view
+from ..groups import not_applied
+from ..scopes import GROUPS_SCOPE
+from .base import LabFleetPageHandler
+
+
+class GroupsPageHandler(LabFleetPageHandler):
+    """GET: every group with its labfleet properties, members and what the backend skips."""
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.authorize([GROUPS_SCOPE])
+        context = self.labfleet
+        groups = self.db.query(orm.Group).order_by(orm.Group.name)
+        rules = context.groups.rules(context.backend)
+        await self.render_page(
+            "labfleet/groups.html",
+            groups=[group_view(self, g) for g in groups],
+            backend=context.backend.name,
+            not_applied=not_applied(context.backend, context.platform.gpu),
+            read_only_mounts=context.backend.read_only_mounts,
+            protected=rules.protected,
+            docker_socket_group=context.groups.docker_socket_group,
+            privileged_group=context.groups.privileged_group,
+            reserved=environment.reserved_description(),
+            applies=APPLIES,
+        )
+
+
+default_handlers = [(r"/labfleet/groups", GroupsPageHandler)]

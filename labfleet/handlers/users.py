@@ -1,0 +1,28 @@
+"""The admin's users page: create users, import rosters, approve sign-ups, manage accounts."""
+
+from __future__ import annotations
+
+from jupyterhub import orm
+from tornado import web
+
+from ..apihandlers.users import ADMIN_USERS
+from .base import LabFleetPageHandler
+
+
+class UsersPageHandler(LabFleetPageHandler):
+    """GET: the page; it works through the accounts API (labfleet.apihandlers.users)."""
+
+    scope = ADMIN_USERS
+
+    @web.authenticated
+    async def get(self) -> None:
+        self.authorize([self.scope])
+        await self.render_page(
+            "labfleet/users.html",
+            groups=[g.name for g in self.db.query(orm.Group).order_by(orm.Group.name)],
+            volumes=[v.name for v in self.labfleet.backend.volumes],
+            reveal_seconds=self.labfleet.accounts.reveal_seconds,
+        )
+
+
+default_handlers = [(r"/labfleet/users", UsersPageHandler)]

@@ -1,0 +1,31 @@
+"""Headless Debian Chromium for the browser tests, through Playwright's sync API.
+
+Never Playwright's own browser downloads: /usr/bin/chromium is installed by
+scripts/install-system-deps.sh. The ``browser`` and ``page`` fixtures are in conftest.py.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+STEP_TIMEOUT = 60_000
+
+needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing")
+
+
+def shot(page, name: str, **kwargs) -> None:
+    """Save a screenshot of ``page`` as docs/screenshots/``name``."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), **kwargs)

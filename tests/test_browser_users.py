@@ -1,0 +1,149 @@
+"""The users admin page and the sign-up page in a real browser against a real hub.
+
+Saves docs/screenshots/{signup,users,user-created-credentials,roster-import}.png.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pytest
+from browser import STEP_TIMEOUT, needs_chromium, shot
+from test_accounts import accounts, login_status
+
+pytestmark = needs_chromium
+
+ROSTER = """ada:tulip-orbit-cedar,physics
+grace,physics
+
+linus
+bad name
+linus
+hal:short
+"""
+
+
+@pytest.fixture(scope="module")
+def admin_password(hub):
+    assert hub.api("POST", "/groups/physics").status_code == 201
+    return hub.admin_password
+
+
+def log_in(page, hub, user: str, password: str) -> None:
+    page.goto(f"{hub.url}/hub/login?next=%2Fhub%2Flabfleet%2Fusers")
+    page.fill("#username_input", user)
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+    page.wait_for_url(f"{hub.url}/hub/labfleet/users")
+
+
+def row(page, name: str):
+    return page.locator(f"#lf-user-rows tr[data-name='{name}']")
+
+
+def test_signup_page(hub, page):
+    from playwright.sync_api import expect
+
+    page.goto(f"{hub.url}/hub/login")
+    page.get_by_role("link", name="Ask for one").click()
+    page.wait_for_url(f"{hub.url}/hub/labfleet/signup")
+    page.fill("#username_input", "Heidi")
+    page.fill("#password_input", "amber-forest-lake")
+    page.fill("#password_confirmation_input", "amber-forest-lake")
+    shot(page, "signup.png")
+    page.click("#signup_submit")
+    expect(page.locator("#labfleet-form-done")).to_contain_text("once an admin has approved it")
+    assert accounts(hub)["heidi"]["approved"] is False
+    assert page.errors == []
+
+
+def test_users_page_creates_imports_approves_renames_and_deletes(
+    hub, page, admin_password, tmp_path
+):
+    from playwright.sync_api import expect
+
+    log_in(page, hub, "admin", admin_password)
+    expect(row(page, "admin")).to_contain_text("active")
+    # each user's control panel is one click away (the same panel as on their home page)
+    expect(row(page, "admin").locator(".lf-panel-link")).to_have_attribute(
+        "href", "/hub/labfleet/users/admin/panel"
+    )
+    signups = page.locator("#lf-signups")
+    expect(signups).to_be_visible()
+    expect(signups.locator("tr[data-name='heidi']")).to_be_visible()
+
+    # create users from a pasted list: one CSV of their passwords
+    page.fill("#lf-create-names", "Ada\ngrace\nbad name")
+    page.select_option("#lf-create-groups", ["physics"])
+    page.click("#lf-create-submit")
+    result = page.locator("#lf-create-result")
+    # bcrypt takes its time on two busy cores
+    expect(result.locator(".lf-summary")).to_have_text(
+        "Created 2 users; 1 refused:", timeout=STEP_TIMEOUT
+    )
+    expect(result.locator(".lf-rejected")).to_contain_text("bad name: invalid user name")
+    expect(result.locator(".lf-credentials tbody tr")).to_have_count(2)
+    shot(page, "user-created-credentials.png", full_page=True)
+    with page.expect_download() as download:
+        result.get_by_role("button", name="Download CSV").click()
+    saved = tmp_path / "credentials.csv"
+    download.value.save_as(saved)
+    rows = list(csv.reader(saved.read_text().splitlines()))
+    assert rows[0] == ["username", "password"] and [r[0] for r in rows[1:]] == ["ada", "grace"]
+    assert login_status(hub, "grace", rows[2][1])[0] == 302
+    expect(row(page, "grace")).to_contain_text("physics")
+
+    # a roster: good lines applied, bad ones reported line by line
+    page.fill("#lf-import-roster", ROSTER.replace("ada:", "zoe:"))
+    page.click("#lf-import-submit")
+    report = page.locator("#lf-import-result")
+    expect(report.locator(".lf-summary")).to_contain_text("2 created", timeout=STEP_TIMEOUT)
+    expect(report.locator(".lf-summary")).to_contain_text("1 unchanged")
+    expect(report.locator(".lf-summary")).to_contain_text("3 rejected")
+    expect(report.locator("tr.lf-rejected")).to_have_count(3)
+    expect(report.locator("tr.lf-rejected").first).to_contain_text("invalid user name")
+    expect(report.locator(".lf-credentials tbody tr")).to_have_count(1)  # linus: generated
+    expect(report).not_to_contain_text("tulip-orbit-cedar")
+    shot(page, "roster-import.png", full_page=True)
+
+    # the page as an admin finds it: sign-ups to decide on, the accounts
+    page.reload()
+    expect(row(page, "zoe")).to_contain_text("physics")
+    shot(page, "users.png", full_page=True)
+
+    # approve the sign-up
+    signups.locator("tr[data-name='heidi']").get_by_role("button", name="Approve").click()
+    expect(signups).to_be_hidden()
+    expect(row(page, "heidi")).to_contain_text("active")
+    assert login_status(hub, "heidi", "amber-forest-lake")[0] == 302
+
+    # rename, in a modal
+    row(page, "linus").get_by_role("button", name="More").click()
+    row(page, "linus").get_by_role("button", name="Rename…").click()
+    modal = page.locator("#lf-rename-modal")
+    expect(modal).to_be_visible()
+    modal.locator("#lf-rename-name").fill("linus.t")
+    modal.get_by_role("button", name="Rename").click()
+    expect(modal).to_be_hidden()
+    expect(row(page, "linus.t")).to_be_visible()
+    expect(row(page, "linus")).to_have_count(0)
+
+    # delete: the modal asks whether the volumes go too
+    row(page, "ada").get_by_role("button", name="More").click()
+    row(page, "ada").get_by_role("button", name="Delete…").click()
+    modal = page.locator("#lf-delete-modal")
+    expect(modal).to_contain_text("Also delete their volumes (home, workspace, cache)")
+    modal.locator("#lf-delete-volumes").check()
+    modal.get_by_role("button", name="Delete").click()
+    expect(page.locator(".lf-alerts")).to_contain_text("Deleted ada; their volumes were deleted")
+    expect(row(page, "ada")).to_have_count(0)
+    assert hub.api("GET", "/users/ada").status_code == 404
+
+    # reset a password: the new one is shown once
+    row(page, "grace").get_by_role("button", name="Reset password").click()
+    expect(page.locator(".lf-alerts")).to_contain_text(
+        re.compile(r"New password of grace \(shown once\)")
+    )
+    assert page.locator(".lf-alerts .lf-password").last.inner_text() != rows[2][1]
+    assert page.errors == []

@@ -1,0 +1,223 @@
+"""Roster import: through the API and `labfleet users import` against the running hub;
+line by line, idempotent; bad lines are reported and never block the good ones."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+
+import pytest
+import requests
+from harness import LABFLEET
+from test_accounts import accounts, audit, labfleet, login_status, reveal
+
+from labfleet.auth import roster
+
+HUB_CONFIG = {"accounts": {"max_batch": 20}, "auth": {"enable_signup": False}}
+
+ROSTER = """\
+# workshop, day 1
+ada:tulip-orbit-cedar,physics
+Grace,physics
+
+a-b_c@x.org:quiet-river-stone
+linus
+bad name
+ada
+hal:x
+eve:
+nope,no-such-group
+bob,
+   zoe:maple-harbor-quiet   ,   chemistry
+"""
+
+
+@pytest.fixture(scope="module")
+def groups(hub):
+    for name in ("physics", "chemistry"):
+        assert hub.api("POST", f"/groups/{name}").status_code == 201
+    return ["physics", "chemistry"]
+
+
+def import_roster(hub, text: str) -> dict:
+    response = labfleet(hub, "POST", "/users/import", json={"roster": text})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def by_line(report: dict) -> dict[int, tuple[str, str, str]]:
+    """line -> (status, user or text, detail or reason)."""
+    return {
+        item["line"]: (
+            status,
+            item.get("username", item.get("text")),
+            item.get("detail", item.get("reason")),
+        )
+        for status in ("created", "updated", "unchanged", "rejected")
+        for item in report[status]
+    }
+
+
+def test_parse_normalizes_names_and_rejects_bad_lines():
+    entries, rejected = roster.parse(
+        "A:p\n\nb\n#c\nA\nB\n:x\nd,\n e : ff , g \n",
+        str.lower,
+        lambda name: None,
+        lambda name, password: "too short" if len(password) < 2 else None,
+    )
+    # a name whose line was rejected may come back on a later line
+    assert [(e.line, e.username, e.password, e.group) for e in entries] == [
+        (3, "b", None, None),
+        (5, "a", None, None),
+        (9, "e", "ff", "g"),
+    ]
+    assert [(r.line, r.text, r.reason) for r in rejected] == [
+        (1, "A:***", "too short"),
+        (6, "B", "b is already on line 3"),
+        (7, ":***", "no user name"),
+        (8, "d,", "empty group (leave out the ',' for no group)"),
+    ]
+
+
+def test_import_reports_every_line_and_applies_the_good_ones(hub, groups):
+    report = import_roster(hub, ROSTER)
+    lines = by_line(report)
+    assert lines[2] == ("created", "ada", "password set; added to group physics")
+    assert lines[3] == ("created", "grace", "password generated; added to group physics")
+    assert lines[5] == ("created", "a-b_c@x.org", "password set")
+    assert lines[6] == ("created", "linus", "password generated")
+    assert lines[7][0] == "rejected" and lines[7][2].startswith("invalid user name 'bad name'")
+    assert lines[8] == ("rejected", "ada", "ada is already on line 2")
+    assert lines[9] == ("rejected", "hal:***", "the password must have at least 8 characters")
+    assert lines[10] == (
+        "rejected",
+        "eve:***",
+        "empty password (leave out the ':' to have one generated)",
+    )
+    assert lines[11] == ("rejected", "nope,no-such-group", "no group 'no-such-group'")
+    assert lines[12] == ("rejected", "bob,", "empty group (leave out the ',' for no group)")
+    assert lines[13] == ("created", "zoe", "password set; added to group chemistry")
+    assert set(lines) == {2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13}  # comment and blank skipped
+    assert "tulip-orbit-cedar" not in str(report)
+
+    assert sorted(report["generated"]) == ["grace", "linus"]
+    generated = reveal(hub, "grace", "linus")
+    assert login_status(hub, "grace", generated["grace"])[0] == 302
+    assert login_status(hub, "ada", "tulip-orbit-cedar")[0] == 302
+    assert login_status(hub, "A-B_C@x.org", "quiet-river-stone")[0] == 302
+    assert login_status(hub, "zoe", "maple-harbor-quiet")[0] == 302
+    assert hub.user("ada")["groups"] == ["physics"]
+    assert {"nope", "bob", "eve", "hal"}.isdisjoint(accounts(hub))
+    assert [d for _, t, _, d in audit(hub, "user.create") if t == "ada"] == [
+        {"source": "roster", "password": "given", "groups": ["physics"]}
+    ]
+
+
+def test_importing_again_changes_nothing(hub, groups):
+    before = {name: (a["groups"], a["approved"]) for name, a in accounts(hub).items()}
+    events = len(audit(hub, "user.create")) + len(audit(hub, "password.reset"))
+    report = import_roster(hub, ROSTER)
+    assert report["created"] == [] and report["updated"] == [] and report["generated"] == []
+    assert [u["username"] for u in report["unchanged"]] == [
+        "ada",
+        "grace",
+        "a-b_c@x.org",
+        "linus",
+        "zoe",
+    ]
+    assert len(report["rejected"]) == 6
+    assert {name: (a["groups"], a["approved"]) for name, a in accounts(hub).items()} == before
+    assert len(audit(hub, "user.create")) + len(audit(hub, "password.reset")) == events
+    assert login_status(hub, "ada", "tulip-orbit-cedar")[0] == 302
+
+
+def test_a_changed_line_updates_only_that_user(hub, groups):
+    report = import_roster(hub, "ada:new-secret-words,chemistry\nlinus\n")
+    assert by_line(report) == {
+        1: ("updated", "ada", "password changed; added to group chemistry"),
+        2: ("unchanged", "linus", ""),
+    }
+    assert login_status(hub, "ada", "new-secret-words")[0] == 302
+    assert login_status(hub, "ada", "tulip-orbit-cedar")[0] == 403
+    assert sorted(hub.user("ada")["groups"]) == ["chemistry", "physics"]
+    assert ("ada", "ok") in [(t, r) for _, t, r, _ in audit(hub, "password.reset")]
+
+
+def test_existing_users_without_a_password_get_one(hub):
+    hub.create_user("mira")
+    report = import_roster(hub, "mira\n")
+    assert by_line(report) == {1: ("updated", "mira", "password generated")}
+    assert login_status(hub, "mira", reveal(hub, "mira")["mira"])[0] == 302
+
+
+def test_a_roster_longer_than_the_limit_is_refused_whole(hub):
+    response = labfleet(
+        hub, "POST", "/users/import", json={"roster": "\n".join(f"u{i}" for i in range(21))}
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == "At most 20 lines at once (21 given): split the roster"
+    assert "u0" not in accounts(hub)
+
+
+def test_the_cli_imports_into_the_running_hub(hub, groups, tmp_path):
+    pid = hub.proc.pid
+    roster_file = tmp_path / "roster.txt"
+    roster_file.write_text("cli-one,physics\ncli-two:given-password-ok\nbad name\n")
+    token_file = tmp_path / "token"
+    token_file.write_text(hub.token)
+    csv_file = tmp_path / "passwords.csv"
+    command = [LABFLEET, "users", "import", str(roster_file), "--config", str(hub.config_path),
+               "--token-file", str(token_file)]  # fmt: skip
+
+    first = subprocess.run(
+        [*command, "--csv", str(csv_file)], capture_output=True, text=True, timeout=300
+    )
+    assert first.returncode == 1, first.stderr  # a line was rejected
+    assert (
+        "line    1  created    cli-one   password generated; added to group physics" in first.stdout
+    )
+    assert "line    3  rejected   bad name  invalid user name 'bad name'" in first.stdout
+    assert "2 created, 0 updated, 0 unchanged, 1 rejected" in first.stdout
+    assert f"Wrote the 1 generated password(s) to {csv_file}" in first.stdout
+    assert oct(csv_file.stat().st_mode & 0o777) == "0o600"
+    rows = list(csv.reader(io.StringIO(csv_file.read_text())))
+    assert rows[0] == ["username", "password"] and [r[0] for r in rows[1:]] == ["cli-one"]
+    assert login_status(hub, "cli-one", rows[1][1])[0] == 302
+    assert login_status(hub, "cli-two", "given-password-ok")[0] == 302
+
+    second = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert "0 created, 0 updated, 2 unchanged, 1 rejected" in second.stdout
+    assert "Generated passwords" not in second.stdout
+    assert hub.proc.pid == pid and hub.proc.poll() is None  # no restart
+
+    roster_file.write_text("cli-three\n")
+    third = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert third.returncode == 0, third.stderr
+    assert "Generated passwords (shown once):\nusername,password\ncli-three," in third.stdout
+
+
+def test_the_cli_says_why_it_could_not_import(hub, tmp_path):
+    roster_file = tmp_path / "roster.txt"
+    roster_file.write_text("someone\n")
+    token_file = tmp_path / "token"
+    token_file.write_text("not-a-token")
+    result = subprocess.run(
+        [LABFLEET, "users", "import", str(roster_file), "--config", str(hub.config_path),
+         "--token-file", str(token_file)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "labfleet: the hub answered 403:" in result.stderr
+    missing = subprocess.run(
+        [LABFLEET, "users", "import", str(tmp_path / "none.txt"), "--token-file", str(token_file)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "cannot read" in missing.stderr
+
+
+def test_signup_can_be_turned_off(hub):
+    page = requests.get(f"{hub.url}/hub/labfleet/signup", timeout=30)
+    assert page.status_code == 404 and "Sign-up is turned off" in page.text
+    assert "labfleet/signup" not in requests.get(f"{hub.url}/hub/login", timeout=30).text
+    assert labfleet(hub, "GET", "/users").json()["signup"] is False
