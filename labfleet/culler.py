@@ -61,7 +61,10 @@ def main(argv: list[str] | None = None) -> None:
     loop = IOLoop.current()
     loop.add_callback(cull)
     PeriodicCallback(cull, 1000 * args.every).start()
-    loop.start()
+    try:
+        loop.start()
+    except KeyboardInterrupt:
+        pass  # the hub stops its services with SIGINT
 
 
 if __name__ == "__main__":
