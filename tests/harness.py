@@ -242,3 +242,49 @@ def remove_docker_objects(client, prefix: str) -> None:
             volume.remove(force=True)
     for image in client.images.list(filters={"reference": f"{prefix}-*"}):
         client.images.remove(image.id, force=True)
+
+
+# -- helpers of the tests that drive labfleet's routes and users' servers --------------
+
+
+def panel(hub, method: str, user: str, route: str, token: str | None = None, **kwargs):
+    """Call one of labfleet's routes on ``user`` (admin token unless ``token``)."""
+    return hub.api(method, f"/labfleet/users/{user}/{route}", token=token, **kwargs)
+
+
+def put_file(hub, user: str, path: str, content: str) -> None:
+    """Write a text file through the user's own server, as JupyterLab does."""
+    response = requests.put(
+        f"{hub.url}/user/{user}/api/contents/{path}",
+        json={"type": "file", "format": "text", "content": content},
+        headers={"Authorization": f"token {hub.token}"},
+        timeout=30,
+    )
+    assert response.status_code == 201, response.text
+
+
+def get_file(hub, user: str, path: str) -> requests.Response:
+    """Read a file through the user's own server."""
+    return requests.get(
+        f"{hub.url}/user/{user}/api/contents/{path}",
+        headers={"Authorization": f"token {hub.token}"},
+        timeout=30,
+    )
+
+
+def user_token(hub, user: str, **body) -> str:
+    """A new API token of ``user`` (``scopes=[...]`` narrows it)."""
+    response = hub.api("POST", f"/users/{user}/tokens", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["token"]
+
+
+def caller_tokens(hub, owner: str, other: str) -> dict[str, str | None]:
+    """Credentials of the callers a permission matrix tries on ``owner``'s routes."""
+    return {
+        "anonymous": None,
+        "other user": user_token(hub, other),
+        "narrow token": user_token(hub, owner, scopes=["read:users:name!user"]),
+        "self": user_token(hub, owner),
+        "admin": hub.token,
+    }

@@ -12,8 +12,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from harness import TEST_ACCOUNT_PREFIX
-from test_panel import put_file, user_token
+from harness import TEST_ACCOUNT_PREFIX, put_file, user_token
 
 from labfleet.objects import safe_name, system_account_name
 

@@ -7,10 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
-from harness import wait_for
+from harness import user_token, wait_for
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
-from test_panel import user_token
 
 from labfleet import audit, auditing
 from labfleet.db.models import AuditEvent, Base

@@ -10,9 +10,8 @@ import re
 
 import pytest
 from browser import needs_chromium, shot
-from harness import Hub, make_root
+from harness import Hub, make_root, user_token
 from test_gpu import replay_script
-from test_panel import user_token
 from test_platform import account
 
 pytestmark = needs_chromium

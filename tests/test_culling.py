@@ -5,8 +5,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from harness import wait_for
-from test_panel import panel
+from harness import panel, wait_for
 
 IDLE_TIMEOUT = 20
 HUB_CONFIG = {

@@ -14,8 +14,14 @@ import secrets
 import docker
 import pytest
 import requests
-from harness import SPAWN_TIMEOUT, remove_docker_objects, wait_for
-from test_panel import get_file, panel, put_file
+from harness import (
+    SPAWN_TIMEOUT,
+    get_file,
+    panel,
+    put_file,
+    remove_docker_objects,
+    wait_for,
+)
 
 from labfleet.backends.base import BackendError
 from labfleet.backends.docker import DockerBackend

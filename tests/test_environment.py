@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from test_panel import caller_tokens, user_token
+from harness import caller_tokens, user_token
 
 HUB_CONFIG = {
     "hub": {"load_groups": {"own-vars": {"users": ["owner", "dora", "admin"]}}},

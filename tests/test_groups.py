@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
-from harness import LABFLEET
+from harness import LABFLEET, user_token
 from jupyterhub.spawner import Spawner
 from test_environment import server_environment
-from test_panel import user_token
 
 from labfleet.backends import docker_grants
 from labfleet.backends.links import sync_links

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from harness import TEST_ACCOUNT_PREFIX
+from harness import TEST_ACCOUNT_PREFIX, put_file
 
 from labfleet.objects import system_account_name
 
@@ -76,13 +76,7 @@ def test_escaped_usernames_get_separate_private_homes(hub):
         hub.create_user(name)
         hub.spawn(name)
         # write through the server's own contents API: the file lands in that user's home
-        response = requests.put(
-            f"{hub.url}/user/{name}/api/contents/{quote('my notes+1.txt')}",
-            json={"type": "file", "format": "text", "content": name},
-            headers={"Authorization": f"token {hub.token}"},
-            timeout=30,
-        )
-        assert response.status_code == 201, response.text
+        put_file(hub, name, quote("my notes+1.txt"), name)
         hub.stop_server(name)
     homes = [hub.home(name) for name in names]
     assert homes[0] != homes[1]

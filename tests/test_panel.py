@@ -8,52 +8,13 @@ import time
 from datetime import datetime
 
 import pytest
-import requests
+from harness import get_file, panel, put_file, user_token
 
 HUB_CONFIG = {
     "culling": {"idle_timeout": 3600, "max_extension_hours": 4},
     # the cache volume is mounted at ~/.cache: let the contents API reach it
     "spawner": {"args": ["--ContentsManager.allow_hidden=True"]},
 }
-
-
-def panel(hub, method: str, user: str, route: str, token: str | None = None, **kwargs):
-    return hub.api(method, f"/labfleet/users/{user}/{route}", token=token, **kwargs)
-
-
-def put_file(hub, user: str, path: str, content: str) -> None:
-    response = requests.put(
-        f"{hub.url}/user/{user}/api/contents/{path}",
-        json={"type": "file", "format": "text", "content": content},
-        headers={"Authorization": f"token {hub.token}"},
-        timeout=30,
-    )
-    assert response.status_code == 201, response.text
-
-
-def get_file(hub, user: str, path: str) -> requests.Response:
-    return requests.get(
-        f"{hub.url}/user/{user}/api/contents/{path}",
-        headers={"Authorization": f"token {hub.token}"},
-        timeout=30,
-    )
-
-
-def user_token(hub, user: str, **body) -> str:
-    response = hub.api("POST", f"/users/{user}/tokens", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()["token"]
-
-
-def caller_tokens(hub, owner: str, other: str) -> dict[str, str | None]:
-    """Credentials of the callers a permission matrix tries on ``owner``'s routes."""
-    return {
-        "anonymous": None,
-        "other user": user_token(hub, other),
-        "narrow token": user_token(hub, owner, scopes=["read:users:name!user"]),
-        "self": user_token(hub, owner),
-        "admin": hub.token,
-    }
 
 
 def audit_events(hub, action: str) -> list[tuple]:

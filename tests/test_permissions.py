@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from test_panel import caller_tokens
+from harness import caller_tokens
 
 # (method, route, body, status when authorized: the server of "owner" is stopped)
 ROUTES = [

@@ -9,8 +9,7 @@ import zlib
 
 import pytest
 import requests
-from harness import Hub, make_root
-from test_panel import user_token
+from harness import Hub, make_root, user_token
 
 from labfleet.auditing import AuditLog
 from labfleet.backends.local import LocalBackend
