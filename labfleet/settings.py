@@ -78,7 +78,7 @@ def section_classes(backend: str) -> dict[str, type[Configurable]]:
 def own_traits(section: str, cls: type[Configurable]) -> dict[str, TraitType]:
     """Traits a section may set: LabFleet's own for `labfleet`, all configurable otherwise."""
     if section == "labfleet":
-        return {n: t for n, t in cls.class_own_traits(config=True).items()}
+        return cls.class_own_traits(config=True)
     return cls.class_traits(config=True)
 
 
@@ -139,7 +139,7 @@ def build_schema(backend: str) -> dict[str, typing.Any]:
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
-def describe(error: jsonschema.ValidationError, schema: Mapping[str, typing.Any]) -> str:
+def describe(error: jsonschema.ValidationError) -> str:
     """One line naming the key and what it accepts."""
     path = ".".join(str(p) for p in error.absolute_path)
     if error.validator == "additionalProperties":
@@ -203,7 +203,7 @@ def validate(data: Mapping[str, typing.Any], source: Path) -> None:
         key=lambda e: list(e.absolute_path),
     )
     if errors:
-        lines = "\n".join(f"  - {describe(e, schema)}" for e in errors)
+        lines = "\n".join(f"  - {describe(e)}" for e in errors)
         raise ConfigError(f"{source}: invalid configuration:\n{lines}")
 
 
