@@ -29,3 +29,16 @@ def shot(page, name: str, **kwargs) -> None:
     """Save a screenshot of ``page`` as docs/screenshots/``name``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / name), **kwargs)
+
+
+def log_in(
+    page, hub, user: str = "admin", password: str | None = None, next_url: str = "/hub/home"
+) -> None:
+    """Log in through the hub's login form and wait for ``next_url``."""
+    from urllib.parse import quote
+
+    page.goto(f"{hub.url}/hub/login?next={quote(next_url, safe='')}")
+    page.fill("#username_input", user)
+    page.fill("#password_input", password or hub.admin_password)
+    page.click("#login_submit")
+    page.wait_for_url(f"{hub.url}{next_url}")

@@ -6,7 +6,7 @@ import os
 
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT
-from harness import Hub, make_root, remove_test_accounts
+from harness import remove_test_accounts, running_hub
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,12 +21,12 @@ def _test_accounts():
 
 @pytest.fixture(scope="module")
 def hub(request):
-    """A running hub for the whole module; ``HUB_CONFIG`` in the module adds settings."""
-    config = getattr(request.module, "HUB_CONFIG", None)
-    instance = Hub(make_root(request.module.__name__), config, name=request.module.__name__)
-    instance.start()
-    yield instance
-    instance.cleanup()
+    """A running hub for the whole module; ``HUB_CONFIG`` in the module adds settings, and
+    ``HUB_FILES(root)`` writes the files a hub needs and returns the settings naming them."""
+    module = request.module
+    config = getattr(module, "HUB_CONFIG", None)
+    with running_hub(module.__name__, config, getattr(module, "HUB_FILES", None)) as instance:
+        yield instance
 
 
 @pytest.fixture(scope="module")

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,7 @@ import requests
 import yaml
 
 LABFLEET = str(Path(sys.executable).parent / "labfleet")
+DATA = Path(__file__).resolve().parent / "data"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # unique per test run, so that runs side by side never share a system account
 TEST_ACCOUNT_PREFIX = f"lft{os.getpid() % 100000}-"
@@ -199,18 +204,21 @@ class Hub:
         assert response.status_code in (202, 204), response.text
         wait_for(lambda: not self.user(name)["servers"], SPAWN_TIMEOUT, f"{name}'s server to stop")
 
+    def query(self, sql: str, *args: Any) -> list[tuple]:
+        """Rows of a query of the hub's database, read (or written) as the hub keeps it."""
+        with contextlib.closing(
+            sqlite3.connect(self.data_dir / "hub" / "labfleet.sqlite", timeout=30)
+        ) as db:
+            with db:
+                return db.execute(sql, args).fetchall()
+
     def spawner_pid(self, username: str) -> int:
         """The pid the hub keeps for a user's server (local backend)."""
-        import sqlite3
-
-        with sqlite3.connect(self.data_dir / "hub" / "labfleet.sqlite") as db:
-            (state,) = db.execute(
-                "select spawners.state from spawners join users on users.id = spawners.user_id"
-                " where users.name = ? and spawners.name = ''",
-                (username,),
-            ).fetchone()
-        import json
-
+        ((state,),) = self.query(
+            "select spawners.state from spawners join users on users.id = spawners.user_id"
+            " where users.name = ? and spawners.name = ''",
+            username,
+        )
         return json.loads(state)["pid"]
 
     def home(self, username: str) -> Path:
@@ -223,6 +231,37 @@ class Hub:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+@contextlib.contextmanager
+def running_hub(
+    name: str, config: dict | None = None, prepare: Callable[[Path], dict] | None = None
+) -> Iterator[Hub]:
+    """A started hub, removed afterwards. ``prepare(root)`` first writes the files the hub
+    needs into its folder and returns the settings that name them (merged over ``config``)."""
+    root = make_root(name)
+    settings = {section: dict(values) for section, values in (config or {}).items()}
+    for section, values in (prepare(root) if prepare else {}).items():
+        settings.setdefault(section, {}).update(values)
+    instance = Hub(root, settings, name=name)
+    try:
+        instance.start()
+        yield instance
+    finally:
+        instance.cleanup()
+
+
+def replay_script(folder: Path, recording: str, exit_code: int = 0) -> Path:
+    """An executable that prints a recorded nvidia-smi output (tests/data) and exits like it."""
+    script = folder / f"replay-{recording}"
+    script.write_text(f"#!/bin/sh\ncat '{DATA / recording}'\nexit {exit_code}\n")
+    script.chmod(0o755)
+    return script
+
+
+def run_labfleet(*args: str, cwd) -> subprocess.CompletedProcess:
+    """The `labfleet` command, as an operator runs it in ``cwd``."""
+    return subprocess.run([LABFLEET, *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
 def remove_test_accounts() -> None:
     """Delete the system accounts that this run's test hubs created."""
     with open("/etc/passwd") as passwd:
@@ -230,6 +269,28 @@ def remove_test_accounts() -> None:
     for name in names:
         if name.startswith(TEST_ACCOUNT_PREFIX):
             subprocess.run(["userdel", name], capture_output=True, check=False)
+
+
+def docker_engine() -> str:
+    """The Docker engine the docker backend uses by default."""
+    from labfleet.backends.docker import DockerBackend
+
+    return DockerBackend.engine_url.default_value
+
+
+def skip_without_docker() -> None:
+    """Skip the calling test module when the Docker engine does not answer."""
+    import docker
+    import pytest
+
+    try:
+        docker.DockerClient(base_url=docker_engine(), timeout=5).ping()
+    except (docker.errors.DockerException, requests.RequestException) as e:
+        pytest.skip(
+            f"the Docker engine at {docker_engine()} does not answer ({e}); "
+            "start it with scripts/install-docker.sh and scripts/start-dockerd.sh",
+            allow_module_level=True,
+        )
 
 
 def remove_docker_objects(client, prefix: str) -> None:
@@ -270,6 +331,57 @@ def get_file(hub, user: str, path: str) -> requests.Response:
         headers={"Authorization": f"token {hub.token}"},
         timeout=30,
     )
+
+
+def labfleet_api(
+    hub, method: str, path: str, token: str | None = None, **kwargs
+) -> requests.Response:
+    """Call labfleet's API (``path`` below /hub/api/labfleet), with the admin token by default."""
+    return hub.api(method, f"/labfleet{path}", token=token, **kwargs)
+
+
+def accounts(hub) -> dict[str, dict]:
+    """Every account the accounts API lists, by name."""
+    response = labfleet_api(hub, "GET", "/users")
+    assert response.status_code == 200, response.text
+    return {a["name"]: a for a in response.json()["users"]}
+
+
+def create_account(hub, name: str, groups: list[str]) -> str:
+    """A native account made through labfleet's accounts API; its generated password."""
+    created = labfleet_api(hub, "POST", "/users", json={"usernames": [name], "groups": groups})
+    assert created.status_code == 200 and created.json()["created"], created.text
+    return reveal(hub, name)[name]
+
+
+def reveal(hub, *names: str) -> dict[str, str]:
+    """The generated passwords of ``names`` that the hub still reveals (once)."""
+    response = labfleet_api(hub, "POST", "/credentials", json={"usernames": list(names)})
+    assert response.status_code == 200, response.text
+    assert response.headers["Cache-Control"] == "no-store"
+    return {c["username"]: c["password"] for c in response.json()["credentials"]}
+
+
+def login_status(hub, name: str, password: str) -> tuple[int, str]:
+    """The login form's answer: 302 and where it leads, or the status and the page."""
+    _, response = hub.login(name, password)
+    if response.status_code == 302:
+        return 302, response.headers["Location"]
+    return response.status_code, response.text
+
+
+def audit_rows(hub, action: str) -> list[tuple[str, str, str, dict]]:
+    """(actor, target, result, detail) of every audit event of ``action``."""
+    rows = hub.query(
+        "select actor, target, result, detail from labfleet_audit_events where action = ?", action
+    )
+    return [(actor, target, result, json.loads(detail)) for actor, target, result, detail in rows]
+
+
+def server_environment(hub, user: str) -> dict[str, str]:
+    """The environment of the user's running server process, read as root."""
+    raw = Path(f"/proc/{hub.spawner_pid(user)}/environ").read_bytes()
+    return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
 
 
 def user_token(hub, user: str, **body) -> str:

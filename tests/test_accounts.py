@@ -6,13 +6,21 @@ from __future__ import annotations
 import json
 import os
 import pwd
-import sqlite3
 import time
 from urllib.parse import quote
 
+import harness
 import pytest
 import requests
-from harness import TEST_ACCOUNT_PREFIX, put_file, user_token
+from harness import (
+    TEST_ACCOUNT_PREFIX,
+    accounts,
+    audit_rows,
+    labfleet_api,
+    login_status,
+    put_file,
+    user_token,
+)
 
 from labfleet.objects import safe_name, system_account_name
 
@@ -32,40 +40,18 @@ root_only = pytest.mark.skipif(os.geteuid() != 0, reason="system accounts need r
 # -- helpers ----------------------------------------------------------------------------
 
 
-def labfleet(hub, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
-    return hub.api(method, f"/labfleet{path}", token=token, **kwargs)
-
-
-def accounts(hub) -> dict[str, dict]:
-    response = labfleet(hub, "GET", "/users")
-    assert response.status_code == 200, response.text
-    return {a["name"]: a for a in response.json()["users"]}
-
-
 def reveal(hub, *names: str) -> dict[str, str]:
-    response = labfleet(hub, "POST", "/credentials", json={"usernames": list(names)})
-    assert response.status_code == 200, response.text
-    assert response.headers["Cache-Control"] == "no-store"
-    revealed = {c["username"]: c["password"] for c in response.json()["credentials"]}
+    revealed = harness.reveal(hub, *names)
     SEEN_PASSWORDS.update(revealed.values())
     return revealed
 
 
 def create(hub, *names: str, **body) -> dict[str, str]:
     """Create users through the API; their revealed passwords."""
-    response = labfleet(hub, "POST", "/users", json={"usernames": list(names), **body})
+    response = labfleet_api(hub, "POST", "/users", json={"usernames": list(names), **body})
     assert response.status_code == 200, response.text
     assert [c["username"] for c in response.json()["created"]] == list(names)
     return reveal(hub, *names)
-
-
-def audit(hub, action: str) -> list[tuple[str, str, str, dict]]:
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        rows = db.execute(
-            "select actor, target, result, detail from labfleet_audit_events where action = ?",
-            (action,),
-        ).fetchall()
-    return [(actor, target, result, json.loads(detail)) for actor, target, result, detail in rows]
 
 
 def form(hub, path: str, fields: dict, session: requests.Session | None = None):
@@ -78,13 +64,6 @@ def form(hub, path: str, fields: dict, session: requests.Session | None = None):
         f"{hub.url}/hub/{path}", data={**fields, "_xsrf": xsrf}, timeout=60, allow_redirects=False
     )
     return session, response
-
-
-def login_status(hub, name: str, password: str) -> tuple[int, str]:
-    _, response = hub.login(name, password)
-    return response.status_code, response.text if response.status_code != 302 else response.headers[
-        "Location"
-    ]
 
 
 def volume(hub, name: str, username: str):
@@ -109,7 +88,7 @@ def students(hub):
 
 def test_admin_creates_users_and_reveals_each_password_once(hub, students):
     names = ["Carol", "dave", "bad name", "carol", "admin", " "]
-    response = labfleet(hub, "POST", "/users", json={"usernames": names, "groups": [students]})
+    response = labfleet_api(hub, "POST", "/users", json={"usernames": names, "groups": [students]})
     assert response.status_code == 200, response.text
     answer = response.json()
     assert [c["username"] for c in answer["created"]] == ["carol", "dave"]
@@ -128,13 +107,13 @@ def test_admin_creates_users_and_reveals_each_password_once(hub, students):
 
     assert login_status(hub, "carol", revealed["carol"])[0] == 302
     assert hub.user("dave")["groups"] == [students]
-    created = {target: detail for _, target, _, detail in audit(hub, "user.create")}
+    created = {target: detail for _, target, _, detail in audit_rows(hub, "user.create")}
     assert created["carol"]["groups"] == [students] and created["carol"]["password"] == "generated"
-    assert {t for _, t, _, _ in audit(hub, "password.reveal")} >= {"carol", "dave"}
+    assert {t for _, t, _, _ in audit_rows(hub, "password.reveal")} >= {"carol", "dave"}
 
 
 def test_an_unknown_group_creates_nobody(hub):
-    response = labfleet(hub, "POST", "/users", json={"usernames": ["erin"], "groups": ["nope"]})
+    response = labfleet_api(hub, "POST", "/users", json={"usernames": ["erin"], "groups": ["nope"]})
     assert response.status_code == 400
     assert response.json() == {
         "status": 400,
@@ -163,7 +142,7 @@ def test_an_unknown_group_creates_nobody(hub):
 )
 def test_bad_requests_answer_400_and_change_nothing(hub, method, path, body, words):
     before = accounts(hub)
-    response = labfleet(hub, method, path, json=body)
+    response = labfleet_api(hub, method, path, json=body)
     assert response.status_code == 400, response.text
     assert response.json()["status"] == 400 and words in response.json()["message"]
     assert accounts(hub) == before
@@ -175,13 +154,13 @@ def test_unknown_users_answer_404(hub):
         ("DELETE", "/users/nobody/account", {"delete_volumes": False}),
         ("POST", "/users/nobody/password", {}),
     ]:
-        response = labfleet(hub, method, path, json=body)
+        response = labfleet_api(hub, method, path, json=body)
         assert response.status_code == 404, response.text
         assert response.json() == {"status": 404, "message": "No such user: nobody"}
 
 
 def test_a_generated_password_is_gone_after_the_reveal_time(hub):
-    create_response = labfleet(hub, "POST", "/users", json={"usernames": ["frank"]})
+    create_response = labfleet_api(hub, "POST", "/users", json={"usernames": ["frank"]})
     assert create_response.status_code == 200
     assert accounts(hub)["frank"]["reveal_until"]
     time.sleep(REVEAL_SECONDS + 1)
@@ -203,7 +182,7 @@ def test_a_generated_password_is_gone_after_the_reveal_time(hub):
     ],
 )
 def test_password_rules_apply_to_admin_resets(hub, password, reason):
-    response = labfleet(hub, "POST", "/users/carol/password", json={"password": password})
+    response = labfleet_api(hub, "POST", "/users/carol/password", json={"password": password})
     if reason is None:
         assert response.status_code == 200, response.text
         assert response.json()["generated"] is False and response.json()["reveal_until"] is None
@@ -216,7 +195,7 @@ def test_password_rules_apply_to_admin_resets(hub, password, reason):
 
 def test_the_user_name_is_not_a_password(hub):
     hub.create_user("longname1")
-    response = labfleet(hub, "POST", "/users/longname1/password", json={"password": "LongName1"})
+    response = labfleet_api(hub, "POST", "/users/longname1/password", json={"password": "LongName1"})
     assert response.json()["message"] == "The password must not be the user name."
 
 
@@ -230,7 +209,7 @@ def test_admin_reset_generates_a_password_and_unlocks(hub):
     for _ in range(3):
         login_status(hub, "grace", "wrong-password")
     assert accounts(hub)["grace"]["locked_seconds"] > 0
-    response = labfleet(hub, "POST", "/users/grace/password", json={})
+    response = labfleet_api(hub, "POST", "/users/grace/password", json={})
     assert response.status_code == 200, response.text
     assert response.json()["generated"] is True and response.json()["reveal_until"]
     new = reveal(hub, "grace")["grace"]
@@ -238,7 +217,7 @@ def test_admin_reset_generates_a_password_and_unlocks(hub):
     assert accounts(hub)["grace"]["locked_seconds"] == 0
     assert login_status(hub, "grace", old)[0] == 403
     assert login_status(hub, "grace", new)[0] == 302
-    resets = [d for _, t, _, d in audit(hub, "password.reset") if t == "grace"]
+    resets = [d for _, t, _, d in audit_rows(hub, "password.reset") if t == "grace"]
     assert resets == [{"source": "api", "generated": True, "must_change_password": False}]
 
 
@@ -282,12 +261,12 @@ def test_signup_waits_for_an_admins_approval(hub):
     pending = accounts(hub)["heidi"]
     assert pending["hub_user"] is False and pending["approved"] is False and pending["signed_up"]
 
-    response = labfleet(hub, "PATCH", "/users/heidi/account", json={"approved": True})
+    response = labfleet_api(hub, "PATCH", "/users/heidi/account", json={"approved": True})
     assert response.status_code == 200, response.text
     assert response.json()["approved"] is True and response.json()["hub_user"] is True
     assert login_status(hub, "heidi", fields["password"])[0] == 302
-    assert ("heidi", "heidi", "ok", {"approved": False}) in audit(hub, "user.signup")
-    assert any(t == "heidi" for _, t, _, _ in audit(hub, "user.approve"))
+    assert ("heidi", "heidi", "ok", {"approved": False}) in audit_rows(hub, "user.signup")
+    assert any(t == "heidi" for _, t, _, _ in audit_rows(hub, "user.approve"))
 
 
 def test_a_rejected_signup_is_gone(hub):
@@ -298,22 +277,22 @@ def test_a_rejected_signup_is_gone(hub):
     }
     _, response = form(hub, "labfleet/signup", fields)
     assert response.status_code == 200
-    response = labfleet(hub, "DELETE", "/users/ivan/account", json={"delete_volumes": False})
+    response = labfleet_api(hub, "DELETE", "/users/ivan/account", json={"delete_volumes": False})
     assert (
         response.status_code == 200 and response.json()["message"] == "Rejected the sign-up of ivan"
     )
     assert "ivan" not in accounts(hub)
     assert login_status(hub, "ivan", fields["password"])[0] == 403
-    assert any(t == "ivan" for _, t, _, _ in audit(hub, "signup.reject"))
+    assert any(t == "ivan" for _, t, _, _ in audit_rows(hub, "signup.reject"))
 
 
 def test_admins_can_refuse_and_allow_logins(hub):
     password = create(hub, "judy")["judy"]
     assert (
-        labfleet(hub, "PATCH", "/users/judy/account", json={"approved": False}).status_code == 200
+        labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": False}).status_code == 200
     )
     assert login_status(hub, "judy", password)[0] == 403
-    assert labfleet(hub, "PATCH", "/users/judy/account", json={"approved": True}).status_code == 200
+    assert labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": True}).status_code == 200
     assert login_status(hub, "judy", password)[0] == 302
 
 
@@ -328,8 +307,8 @@ def test_lockout_survives_a_restart_until_an_admin_unlocks(hub):
     assert "Too many failed logins" in text and "locked for 10 more minute(s)" in text
     status, text = login_status(hub, "kim", password)
     assert status == 403 and "Too many failed logins" in text
-    assert "kim" in [t for _, t, _, _ in audit(hub, "user.lock")]
-    assert labfleet(hub, "POST", "/users", json={"usernames": ["unrevealed"]}).status_code == 200
+    assert "kim" in [t for _, t, _, _ in audit_rows(hub, "user.lock")]
+    assert labfleet_api(hub, "POST", "/users", json={"usernames": ["unrevealed"]}).status_code == 200
 
     hub.restart()
     status, text = login_status(hub, "kim", password)
@@ -338,10 +317,10 @@ def test_lockout_survives_a_restart_until_an_admin_unlocks(hub):
     assert accounts(hub)["unrevealed"]["reveal_until"] is None
     assert reveal(hub, "unrevealed") == {}
 
-    response = labfleet(hub, "PATCH", "/users/kim/account", json={"locked": False})
+    response = labfleet_api(hub, "PATCH", "/users/kim/account", json={"locked": False})
     assert response.status_code == 200 and response.json()["locked_seconds"] == 0
     assert login_status(hub, "kim", password)[0] == 302
-    assert "kim" in [t for _, t, _, _ in audit(hub, "user.unlock")]
+    assert "kim" in [t for _, t, _, _ in audit_rows(hub, "user.unlock")]
 
 
 # -- forced password change --------------------------------------------------------------
@@ -388,17 +367,17 @@ def test_a_forced_password_change_comes_before_any_server(hub):
     assert login_status(hub, "lena", fields["new_password"]) == (302, "/hub/spawn")
     hub.spawn("lena")
     hub.stop_server("lena")
-    assert ("lena", "lena", "ok", {}) in audit(hub, "password.change")
+    assert ("lena", "lena", "ok", {}) in audit_rows(hub, "password.change")
 
 
 def test_an_admin_can_force_a_change_later(hub):
-    response = labfleet(hub, "PATCH", "/users/dave/account", json={"must_change_password": True})
+    response = labfleet_api(hub, "PATCH", "/users/dave/account", json={"must_change_password": True})
     assert response.status_code == 200 and response.json()["must_change_password"] is True
     assert hub.api("POST", "/users/dave/server").status_code == 409
-    assert [d for _, t, _, d in audit(hub, "password.force_change") if t == "dave"] == [
+    assert [d for _, t, _, d in audit_rows(hub, "password.force_change") if t == "dave"] == [
         {"must_change_password": True}
     ]
-    labfleet(hub, "PATCH", "/users/dave/account", json={"must_change_password": False})
+    labfleet_api(hub, "PATCH", "/users/dave/account", json={"must_change_password": False})
 
 
 # -- rename and delete ---------------------------------------------------------------------
@@ -411,7 +390,7 @@ def mallory(hub):
     hub.spawn("mallory")
     put_file(hub, "mallory", "kept.txt", "home file")
     put_file(hub, "mallory", "workspace/kept.txt", "workspace file")
-    extended = labfleet(hub, "POST", "/users/mallory/session/extend", json={"hours": 2})
+    extended = labfleet_api(hub, "POST", "/users/mallory/session/extend", json={"hours": 2})
     assert extended.status_code == 200, extended.text
     return password
 
@@ -427,7 +406,7 @@ def test_rename_moves_volumes_account_and_login(hub, mallory):
     hub.stop_server("mallory")
     old_home = hub.home("mallory")
     uid = old_home.stat().st_uid
-    labfleet(hub, "PATCH", "/users/mallory/account", json={"must_change_password": True})
+    labfleet_api(hub, "PATCH", "/users/mallory/account", json={"must_change_password": True})
     response = hub.api("PATCH", "/users/mallory", json={"name": "Mallory.New"})
     assert response.status_code == 200, response.text
     assert response.json()["name"] == "mallory.new"
@@ -437,16 +416,13 @@ def test_rename_moves_volumes_account_and_login(hub, mallory):
     assert (new_home / "kept.txt").read_text() == "home file"
     assert (volume(hub, "workspace", "mallory.new") / "kept.txt").read_text() == "workspace file"
     assert new_home.stat().st_uid == uid
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        extensions = db.execute(
-            "select username, hours from labfleet_session_extensions"
-        ).fetchall()
+    extensions = hub.query("select username, hours from labfleet_session_extensions")
     assert ("mallory.new", 2) in extensions and not [e for e in extensions if e[0] == "mallory"]
     # labfleet's rows followed: the forced change, the native account and its password
     assert accounts(hub)["mallory.new"]["must_change_password"] is True
     assert login_status(hub, "mallory.new", mallory)[0] == 302
     assert login_status(hub, "mallory", mallory)[0] == 403
-    assert audit(hub, "user.rename")[-1] == (
+    assert audit_rows(hub, "user.rename")[-1] == (
         "labfleet-tests",
         "mallory",
         "ok",
@@ -458,7 +434,7 @@ def test_rename_moves_volumes_account_and_login(hub, mallory):
         assert account.pw_dir == str(new_home)
         with pytest.raises(KeyError):
             pwd.getpwnam(system_account_name(TEST_ACCOUNT_PREFIX, "mallory"))
-    labfleet(hub, "PATCH", "/users/mallory.new/account", json={"must_change_password": False})
+    labfleet_api(hub, "PATCH", "/users/mallory.new/account", json={"must_change_password": False})
     hub.spawn("mallory.new")
     kept = requests.get(
         f"{hub.url}/user/mallory.new/api/contents/workspace/kept.txt",
@@ -494,20 +470,20 @@ def test_delete_says_whether_volumes_go(hub):
     for name in ("nick", "olga"):
         hub.spawn(name)
         put_file(hub, name, "kept.txt", name)
-    response = labfleet(hub, "DELETE", "/users/nick/account", json={"delete_volumes": False})
+    response = labfleet_api(hub, "DELETE", "/users/nick/account", json={"delete_volumes": False})
     assert response.status_code == 200, response.text
     assert response.json() == {
         "deleted": "nick", "volumes_deleted": False,
         "message": "Deleted nick; their volumes were kept",
     }  # fmt: skip
     assert (hub.home("nick") / "kept.txt").read_text() == "nick"
-    response = labfleet(hub, "DELETE", "/users/olga/account", json={"delete_volumes": True})
+    response = labfleet_api(hub, "DELETE", "/users/olga/account", json={"delete_volumes": True})
     assert response.status_code == 200 and response.json()["volumes_deleted"] is True
     assert not hub.home("olga").exists() and not volume(hub, "workspace", "olga").exists()
     for name in ("nick", "olga"):
         assert hub.api("GET", f"/users/{name}").status_code == 404
         assert name not in accounts(hub)
-    events = {t: (r, d) for _, t, r, d in audit(hub, "user.delete")}
+    events = {t: (r, d) for _, t, r, d in audit_rows(hub, "user.delete")}
     assert events["nick"] == ("ok", {"delete_volumes": False})
     assert events["olga"] == ("ok", {"delete_volumes": True})
 
@@ -517,21 +493,20 @@ def test_jupyterhubs_own_delete_forgets_labfleets_rows(hub):
     response = hub.api("DELETE", "/users/pat")
     assert response.status_code == 204, response.text
     assert "pat" not in accounts(hub)
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        assert db.execute("select * from labfleet_accounts where username = 'pat'").fetchall() == []
-        assert db.execute("select * from users_info where username = 'pat'").fetchall() == []
+    assert hub.query("select * from labfleet_accounts where username = 'pat'") == []
+    assert hub.query("select * from users_info where username = 'pat'") == []
     assert login_status(hub, "pat", password)[0] == 403
 
 
 def test_admins_cannot_delete_or_disable_themselves(hub):
     token = user_token(hub, "admin")
-    response = labfleet(
+    response = labfleet_api(
         hub, "DELETE", "/users/admin/account", token=token, json={"delete_volumes": False}
     )
     assert (
         response.status_code == 400 and response.json()["message"] == "You cannot delete yourself"
     )
-    response = labfleet(hub, "PATCH", "/users/admin/account", token=token, json={"approved": False})
+    response = labfleet_api(hub, "PATCH", "/users/admin/account", token=token, json={"approved": False})
     assert response.status_code == 400
 
 
@@ -561,7 +536,7 @@ def callers(hub, admin_password):
     """How each caller authenticates: a token for the API, the login cookie for pages."""
     for name in ("owner", "other"):
         hub.create_user(name)
-        assert labfleet(hub, "POST", f"/users/{name}/password", json={}).status_code == 200
+        assert labfleet_api(hub, "POST", f"/users/{name}/password", json={}).status_code == 200
     passwords = reveal(hub, "owner", "other")
 
     def session(name: str, password: str) -> requests.Session:
@@ -620,7 +595,7 @@ def test_permission_matrix(hub, callers, caller, method, path, body, who, allowe
 def test_names_that_need_escaping_work_end_to_end(hub):
     password = create(hub, "a-b_c@x.org")["a-b_c@x.org"]
     assert login_status(hub, "A-B_C@x.org", password)[0] == 302
-    response = labfleet(
+    response = labfleet_api(
         hub, "PATCH", f"/users/{quote('a-b_c@x.org')}/account", json={"locked": False}
     )
     assert response.status_code == 200 and response.json()["name"] == "a-b_c@x.org"
@@ -642,6 +617,5 @@ def test_no_password_reaches_the_log_or_the_audit(hub):
     assert len(SEEN_PASSWORDS) > 10
     log = "".join(hub.output)
     assert [p for p in SEEN_PASSWORDS if p in log] == []
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        details = " ".join(d for (d,) in db.execute("select detail from labfleet_audit_events"))
+    details = " ".join(d for (d,) in hub.query("select detail from labfleet_audit_events"))
     assert [p for p in SEEN_PASSWORDS if p in details] == []

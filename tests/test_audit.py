@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -185,12 +184,12 @@ def test_the_page_shows_the_filtered_log(hub):
 def insert_event(hub, age: timedelta, target: str) -> None:
     """An event ``age`` old, written straight into the hub's database."""
     moment = (datetime.now(timezone.utc) - age).strftime("%Y-%m-%d %H:%M:%S.%f")
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite", timeout=30) as db:
-        db.execute(
-            "insert into labfleet_audit_events (timestamp, actor, action, target, result, detail)"
-            " values (?, 'tests', 'test.retention', ?, 'ok', '{}')",
-            (moment, target),
-        )
+    hub.query(
+        "insert into labfleet_audit_events (timestamp, actor, action, target, result, detail)"
+        " values (?, 'tests', 'test.retention', ?, 'ok', '{}')",
+        moment,
+        target,
+    )
 
 
 def test_events_older_than_the_retention_are_pruned_while_the_hub_runs(hub):

@@ -9,7 +9,7 @@ import json
 import re
 import time
 
-from browser import needs_chromium, shot
+from browser import log_in, needs_chromium, shot
 
 # lab start and restart on two slow cores, with JupyterLab loading in the browser
 LAB_TIMEOUT = 120_000
@@ -40,11 +40,7 @@ def test_control_panel_restart_session_logs_and_volume_reset(hub, page):
     panel = page.locator("[data-labfleet-panel]")
 
     # log in through the stock form, as a person does
-    page.goto(f"{hub.url}/hub/login?next=%2Fhub%2Fhome")
-    page.fill("#username_input", user)
-    page.fill("#password_input", hub.admin_password)
-    page.click("#login_submit")
-    page.wait_for_url(home_url)
+    log_in(page, hub, user)
     expect(panel).to_have_attribute("data-state", "stopped")
     expect(panel.get_by_role("button", name="Restart server")).to_be_hidden()
 

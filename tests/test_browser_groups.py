@@ -7,7 +7,7 @@ go to docs/screenshots/ (groups.png, environment.png).
 from __future__ import annotations
 
 import pytest
-from browser import needs_chromium, shot
+from browser import log_in, needs_chromium, shot
 
 HUB_CONFIG = {
     "hub": {"load_groups": {"course": {"users": ["ana", "ben", "admin"]}}},
@@ -37,18 +37,10 @@ def groups(hub):
     return ["course", "docker-sock", "gpu-class"]
 
 
-def log_in(hub, page) -> None:
-    page.goto(f"{hub.url}/hub/login?next=%2Fhub%2Fhome")
-    page.fill("#username_input", "admin")
-    page.fill("#password_input", hub.admin_password)
-    page.click("#login_submit")
-    page.wait_for_url(f"{hub.url}/hub/home")
-
-
 def test_an_admin_sets_what_a_group_grants(hub, page, groups):
     from playwright.sync_api import expect
 
-    log_in(hub, page)
+    log_in(page, hub)
     page.goto(f"{hub.url}/hub/labfleet/groups")
     expect(page.locator(".lf-group")).to_have_count(len(groups))
     expect(page.locator(".lf-applies")).to_contain_text("Changes apply at the next start")
@@ -105,7 +97,7 @@ def test_an_admin_sets_what_a_group_grants(hub, page, groups):
 def test_a_user_keeps_their_own_variables(hub, page, groups):
     from playwright.sync_api import expect
 
-    log_in(hub, page)
+    log_in(page, hub)
     page.goto(f"{hub.url}/hub/labfleet/environment")
     expect(page.locator(".lf-groups-environment")).to_contain_text("COURSE")
     form = page.locator(".lf-environment-form")

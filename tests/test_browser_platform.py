@@ -8,37 +8,22 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from browser import needs_chromium, shot
-from harness import Hub, make_root, user_token
-from test_gpu import replay_script
-from test_platform import account
+from browser import log_in, needs_chromium, shot
+from harness import create_account, replay_script, user_token
 
 pytestmark = needs_chromium
 
 
-@pytest.fixture(scope="module")
-def hub():
-    root = make_root("browser-platform")
+HUB_CONFIG = {
+    "branding": {"name": "Physics Lab"},
+    "culling": {"idle_timeout": 5400},
+    "audit": {"retention_days": 180},
+}
+
+
+def HUB_FILES(root):
     script = replay_script(root, "nvidia-smi-2xA100.txt")
-    config = {
-        "branding": {"name": "Physics Lab"},
-        "gpu": {"mode": "auto", "nvidia_smi": str(script)},
-        "culling": {"idle_timeout": 5400},
-        "audit": {"retention_days": 180},
-    }
-    instance = Hub(root, config, name="browser-platform")
-    instance.start()
-    yield instance
-    instance.cleanup()
-
-
-def log_in(page, hub) -> None:
-    page.goto(f"{hub.url}/hub/login?next=%2Fhub%2Fhome")
-    page.fill("#username_input", "admin")
-    page.fill("#password_input", hub.admin_password)
-    page.click("#login_submit")
-    page.wait_for_url(f"{hub.url}/hub/home")
+    return {"gpu": {"mode": "auto", "nvidia_smi": str(script)}}
 
 
 def test_settings_page(hub, page):
@@ -101,7 +86,7 @@ def test_audit_page_filters_by_type(hub, page):
 def test_plain_users_see_no_admin_links_and_get_403(hub, page):
     from playwright.sync_api import expect
 
-    password = account(hub, "pat", [])
+    password = create_account(hub, "pat", [])
     page.goto(f"{hub.url}/hub/login?next=%2Fhub%2Fhome")
     page.fill("#username_input", "pat")
     page.fill("#password_input", password)

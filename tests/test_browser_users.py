@@ -9,8 +9,8 @@ import csv
 import re
 
 import pytest
-from browser import STEP_TIMEOUT, needs_chromium, shot
-from test_accounts import accounts, login_status
+from browser import STEP_TIMEOUT, log_in, needs_chromium, shot
+from harness import accounts, login_status
 
 pytestmark = needs_chromium
 
@@ -28,14 +28,6 @@ hal:short
 def admin_password(hub):
     assert hub.api("POST", "/groups/physics").status_code == 201
     return hub.admin_password
-
-
-def log_in(page, hub, user: str, password: str) -> None:
-    page.goto(f"{hub.url}/hub/login?next=%2Fhub%2Flabfleet%2Fusers")
-    page.fill("#username_input", user)
-    page.fill("#password_input", password)
-    page.click("#login_submit")
-    page.wait_for_url(f"{hub.url}/hub/labfleet/users")
 
 
 def row(page, name: str):
@@ -63,7 +55,7 @@ def test_users_page_creates_imports_approves_renames_and_deletes(
 ):
     from playwright.sync_api import expect
 
-    log_in(page, hub, "admin", admin_password)
+    log_in(page, hub, "admin", admin_password, next_url="/hub/labfleet/users")
     expect(row(page, "admin")).to_contain_text("active")
     # each user's control panel is one click away (the same panel as on their home page)
     expect(row(page, "admin").locator(".lf-panel-link")).to_have_attribute(

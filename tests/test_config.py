@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import pytest
 import yaml
-from harness import LABFLEET
-
-
-def labfleet(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [LABFLEET, *args], cwd=cwd, capture_output=True, text=True, timeout=60
-    )
+from harness import run_labfleet
 
 
 @pytest.mark.parametrize(
@@ -31,7 +23,7 @@ def labfleet(*args: str, cwd) -> subprocess.CompletedProcess:
 def test_bad_config_stops_startup_naming_key_file_and_allowed(tmp_path, content, expected):
     config = tmp_path / "bad.yaml"
     config.write_text(yaml.safe_dump(content))
-    result = labfleet("up", "--config", str(config), cwd=tmp_path)
+    result = run_labfleet("up", "--config", str(config), cwd=tmp_path)
     assert result.returncode != 0
     assert str(config) in result.stderr
     for text in expected:
@@ -40,44 +32,44 @@ def test_bad_config_stops_startup_naming_key_file_and_allowed(tmp_path, content,
 
 
 def test_missing_config_file_is_an_error(tmp_path):
-    result = labfleet("up", "--config", "nowhere.yaml", cwd=tmp_path)
+    result = run_labfleet("up", "--config", "nowhere.yaml", cwd=tmp_path)
     assert result.returncode != 0
     assert "Failed to find specified config file: nowhere.yaml" in result.stderr
 
 
 def test_invalid_yaml_is_reported(tmp_path):
     (tmp_path / "labfleet.yaml").write_text("labfleet: [unclosed\n")
-    result = labfleet("config", "validate", cwd=tmp_path)
+    result = run_labfleet("config", "validate", cwd=tmp_path)
     assert result.returncode == 2
     assert "not valid YAML" in result.stderr
 
 
 def test_config_set_unset_show_validate(tmp_path):
-    assert labfleet("config", "set", "labfleet.backend", "docker", cwd=tmp_path).returncode == 0
-    assert labfleet("config", "set", "spawner.start_timeout", "120", cwd=tmp_path).returncode == 0
+    assert run_labfleet("config", "set", "labfleet.backend", "docker", cwd=tmp_path).returncode == 0
+    assert run_labfleet("config", "set", "spawner.start_timeout", "120", cwd=tmp_path).returncode == 0
     data = yaml.safe_load((tmp_path / "labfleet.yaml").read_text())
     assert data == {"labfleet": {"backend": "docker"}, "spawner": {"start_timeout": 120}}
-    shown = labfleet("config", "show", cwd=tmp_path)
+    shown = run_labfleet("config", "show", cwd=tmp_path)
     assert "backend: docker" in shown.stdout
-    assert labfleet("config", "validate", cwd=tmp_path).stdout.strip().endswith("valid")
+    assert run_labfleet("config", "validate", cwd=tmp_path).stdout.strip().endswith("valid")
 
-    refused = labfleet("config", "set", "labfleet.backend", "podman", cwd=tmp_path)
+    refused = run_labfleet("config", "set", "labfleet.backend", "podman", cwd=tmp_path)
     assert refused.returncode == 2
     assert "allowed values: local, docker" in refused.stderr
     # a refused edit leaves the file as it was
     assert yaml.safe_load((tmp_path / "labfleet.yaml").read_text()) == data
 
-    assert labfleet("config", "unset", "spawner.start_timeout", cwd=tmp_path).returncode == 0
+    assert run_labfleet("config", "unset", "spawner.start_timeout", cwd=tmp_path).returncode == 0
     assert yaml.safe_load((tmp_path / "labfleet.yaml").read_text()) == {
         "labfleet": {"backend": "docker"}
     }
-    missing = labfleet("config", "unset", "spawner.start_timeout", cwd=tmp_path)
+    missing = run_labfleet("config", "unset", "spawner.start_timeout", cwd=tmp_path)
     assert missing.returncode == 2 and "is not set" in missing.stderr
 
 
 def test_config_keys_follow_the_backend(tmp_path):
-    local_keys = labfleet("config", "keys", cwd=tmp_path).stdout
+    local_keys = run_labfleet("config", "keys", cwd=tmp_path).stdout
     assert "local.account_prefix" in local_keys and "spawner.image " not in local_keys
-    labfleet("config", "set", "labfleet.backend", "docker", cwd=tmp_path)
-    docker_keys = labfleet("config", "keys", cwd=tmp_path).stdout
+    run_labfleet("config", "set", "labfleet.backend", "docker", cwd=tmp_path)
+    docker_keys = run_labfleet("config", "keys", cwd=tmp_path).stdout
     assert "spawner.image " in docker_keys and "docker.volume_name_template" in docker_keys

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from harness import panel, wait_for
 
@@ -36,10 +34,9 @@ def test_an_extended_session_is_not_culled_and_survives_a_hub_restart(hub):
     assert after["running"] is True
     assert after["extended_hours"] == 1 and after["hours_addable"] == 1
     assert after["deadline"] == extended["deadline"]
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        assert db.execute(
-            "select hours from labfleet_session_extensions where username = 'busy'"
-        ).fetchall() == [(1,)]
+    assert hub.query(
+        "select hours from labfleet_session_extensions where username = 'busy'"
+    ) == [(1,)]
     # well past the idle timeout, the extended server still runs
     with pytest.raises(TimeoutError):
         wait_for(lambda: not hub.user("busy")["servers"], IDLE_TIMEOUT + 6, "a wrong cull")

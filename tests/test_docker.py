@@ -16,10 +16,12 @@ import pytest
 import requests
 from harness import (
     SPAWN_TIMEOUT,
+    docker_engine,
     get_file,
     panel,
     put_file,
     remove_docker_objects,
+    skip_without_docker,
     wait_for,
 )
 
@@ -27,24 +29,7 @@ from labfleet.backends.base import BackendError
 from labfleet.backends.docker import DockerBackend
 from labfleet.volumes import DEFAULT_VOLUMES, parse_volumes
 
-ENGINE = DockerBackend.engine_url.default_value
-
-
-def engine_problem() -> str | None:
-    try:
-        docker.DockerClient(base_url=ENGINE, timeout=5).ping()
-    except (docker.errors.DockerException, requests.RequestException) as e:
-        return str(e)
-    return None
-
-
-problem = engine_problem()
-if problem:
-    pytest.skip(
-        f"the Docker engine at {ENGINE} does not answer ({problem}); "
-        "start it with scripts/install-docker.sh and scripts/start-dockerd.sh",
-        allow_module_level=True,
-    )
+skip_without_docker()
 
 PREFIX = f"lft{secrets.token_hex(3)}"
 VOLUMES = {
@@ -78,7 +63,7 @@ def engine():
 
     Autouse, so it is set up before the hub and cleans up after the hub has stopped.
     """
-    client = docker.DockerClient(base_url=ENGINE, timeout=30)
+    client = docker.DockerClient(base_url=docker_engine(), timeout=30)
     yield client
     remove_docker_objects(client, PREFIX)
     client.close()

@@ -5,13 +5,12 @@ from __future__ import annotations
 import socket
 
 import yaml
-from harness import free_port, make_root
-from test_config import labfleet
+from harness import free_port, make_root, run_labfleet
 
 
 def test_doctor_passes_on_a_good_environment():
     root = make_root("doctor")
-    result = labfleet("doctor", cwd=root)
+    result = run_labfleet("doctor", cwd=root)
     assert result.returncode == 0, result.stdout
     assert "All checks passed for the local backend" in result.stdout
 
@@ -24,7 +23,7 @@ def test_doctor_reports_a_busy_port_and_the_fix(tmp_path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", port))
         busy.listen()
-        result = labfleet("doctor", cwd=tmp_path)
+        result = run_labfleet("doctor", cwd=tmp_path)
     assert result.returncode == 1
     assert f"public port 127.0.0.1:{port} is not free" in result.stdout
     assert "fix:" in result.stdout
@@ -39,7 +38,7 @@ def test_doctor_reports_an_unreachable_docker_engine(tmp_path):
             }
         )
     )
-    result = labfleet("doctor", cwd=tmp_path)
+    result = run_labfleet("doctor", cwd=tmp_path)
     assert result.returncode == 1
     assert "the Docker engine is not reachable" in result.stdout
     assert "start-dockerd.sh" in result.stdout
@@ -49,6 +48,6 @@ def test_doctor_reports_a_missing_proxy(tmp_path):
     (tmp_path / "labfleet.yaml").write_text(
         yaml.safe_dump({"proxy": {"command": ["/nonexistent/configurable-http-proxy"]}})
     )
-    result = labfleet("doctor", cwd=tmp_path)
+    result = run_labfleet("doctor", cwd=tmp_path)
     assert result.returncode == 1
     assert "proxy command /nonexistent/configurable-http-proxy not found" in result.stdout

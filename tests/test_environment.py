@@ -4,12 +4,10 @@ at the next start of the server (read from its process environment, as root)."""
 from __future__ import annotations
 
 import json
-import sqlite3
-from pathlib import Path
 
 import pytest
 import requests
-from harness import caller_tokens, user_token
+from harness import caller_tokens, server_environment, user_token
 
 HUB_CONFIG = {
     "hub": {"load_groups": {"own-vars": {"users": ["owner", "dora", "admin"]}}},
@@ -28,19 +26,12 @@ def env_api(hub, method: str, user: str, token: str | None = None, **kwargs):
     return hub.api(method, f"/labfleet/users/{user}/environment", token=token, **kwargs)
 
 
-def server_environment(hub, user: str) -> dict[str, str]:
-    """The environment of the user's running server process, read as root."""
-    raw = Path(f"/proc/{hub.spawner_pid(user)}/environ").read_bytes()
-    return dict(item.split("=", 1) for item in raw.decode().split("\0") if "=" in item)
-
-
 def stored(hub) -> dict[str, dict[str, str]]:
     """user name -> stored variables, straight from labfleet's table."""
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        rows = db.execute(
-            "select users.name, e.variables from labfleet_user_environment e"
-            " join users on users.id = e.user_id"
-        ).fetchall()
+    rows = hub.query(
+        "select users.name, e.variables from labfleet_user_environment e"
+        " join users on users.id = e.user_id"
+    )
     return {name: json.loads(variables) for name, variables in rows}
 
 
@@ -141,11 +132,9 @@ def test_variables_follow_a_rename_and_go_with_the_user(hub):
     assert env_api(hub, "GET", "faye").json()["environment"] == {"FAY": "1"}
     assert hub.api("DELETE", "/users/faye").status_code == 204
     assert "faye" not in stored(hub) and "fay" not in stored(hub)
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        (count,) = db.execute(
-            "select count(*) from labfleet_user_environment"
-            " where user_id not in (select id from users)"
-        ).fetchone()
+    ((count,),) = hub.query(
+        "select count(*) from labfleet_user_environment where user_id not in (select id from users)"
+    )
     assert count == 0
 
 

@@ -12,24 +12,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from harness import Hub, make_root
+from harness import DATA, Hub, make_root, replay_script, running_hub
 
 from labfleet import gpu
 from labfleet.gpu import Device, Gpu, GpuStatus
 
-DATA = Path(__file__).parent / "data"
 DOCKER_SOCKET = Path("/var/run/docker.sock")
 
 # the module's hub: GPUs forced on, on a host without nvidia-smi
 HUB_CONFIG = {"gpu": {"mode": "on"}}
-
-
-def replay_script(folder: Path, recording: str, exit_code: int = 0) -> Path:
-    """An executable that prints a recorded nvidia-smi output and exits like nvidia-smi did."""
-    script = folder / f"replay-{recording}"
-    script.write_text(f"#!/bin/sh\ncat '{DATA / recording}'\nexit {exit_code}\n")
-    script.chmod(0o755)
-    return script
 
 
 # -- parsing the recorded outputs -----------------------------------------------------
@@ -151,12 +142,14 @@ def test_mode_on_without_a_gpu_warns_at_start_and_stays_on(hub):
 @pytest.fixture(scope="module")
 def gpu_hub():
     """A hub whose nvidia-smi replays two A100s."""
-    root = make_root("gpu-inventory")
-    script = replay_script(root, "nvidia-smi-2xA100.txt")
-    instance = Hub(root, {"gpu": {"mode": "auto", "nvidia_smi": str(script)}}, name="gpu-inventory")
-    instance.start()
-    yield instance
-    instance.cleanup()
+
+    def replay(root):
+        return {
+            "gpu": {"mode": "auto", "nvidia_smi": str(replay_script(root, "nvidia-smi-2xA100.txt"))}
+        }
+
+    with running_hub("gpu-inventory", prepare=replay) as instance:
+        yield instance
 
 
 def test_the_inventory_is_on_the_settings_api_and_page(gpu_hub):

@@ -9,16 +9,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
 import yaml
-from harness import LABFLEET, user_token
+from harness import LABFLEET, server_environment, user_token
 from jupyterhub.spawner import Spawner
-from test_environment import server_environment
 
 from labfleet.backends import docker_grants
 from labfleet.backends.links import sync_links
@@ -529,10 +527,9 @@ def test_browser_puts_need_the_xsrf_token(hub, gpu_class):
 
 
 def test_audit_records_who_changed_a_group(hub, gpu_class):
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        rows = db.execute(
-            "select actor, target from labfleet_audit_events where action = 'group.update'"
-        ).fetchall()
+    rows = hub.query(
+        "select actor, target from labfleet_audit_events where action = 'group.update'"
+    )
     assert ("labfleet-tests", "gpu-class") in rows
 
 

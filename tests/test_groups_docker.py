@@ -14,14 +14,9 @@ from pathlib import Path
 
 import docker
 import pytest
-from harness import remove_docker_objects
-from test_docker import ENGINE, engine_problem
+from harness import docker_engine, remove_docker_objects, skip_without_docker
 
-problem = engine_problem()
-if problem:
-    pytest.skip(
-        f"the Docker engine at {ENGINE} does not answer ({problem})", allow_module_level=True
-    )
+skip_without_docker()
 
 PREFIX = f"lfg{secrets.token_hex(3)}"
 DATASETS = Path(f"/tmp/labfleet-test-docker-datasets-{os.getpid()}")
@@ -59,7 +54,7 @@ def engine():
     """A client of the engine and the host folder to mount; both cleaned up at the end."""
     DATASETS.mkdir()
     (DATASETS / "README.txt").write_text("shared data\n")
-    client = docker.DockerClient(base_url=ENGINE, timeout=30)
+    client = docker.DockerClient(base_url=docker_engine(), timeout=30)
     yield client
     remove_docker_objects(client, PREFIX)
     client.close()

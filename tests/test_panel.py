@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
 from datetime import datetime
 
 import pytest
-from harness import get_file, panel, put_file, user_token
+from harness import audit_rows, get_file, panel, put_file, user_token
 
 HUB_CONFIG = {
     "culling": {"idle_timeout": 3600, "max_extension_hours": 4},
@@ -18,11 +17,7 @@ HUB_CONFIG = {
 
 
 def audit_events(hub, action: str) -> list[tuple]:
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        return db.execute(
-            "select actor, target, result from labfleet_audit_events where action = ?",
-            (action,),
-        ).fetchall()
+    return [(actor, target, result) for actor, target, result, _ in audit_rows(hub, action)]
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 import requests
 from alembic.script import ScriptDirectory
 
@@ -44,11 +42,8 @@ def test_restart_keeps_users_and_data(hub):
 def test_labfleet_tables_live_in_the_hub_database(hub):
     databases = sorted(p.name for p in hub.data_dir.rglob("*.sqlite"))
     assert databases == ["labfleet.sqlite"]
-    with sqlite3.connect(hub.data_dir / "hub" / "labfleet.sqlite") as db:
-        version = db.execute("select version_num from labfleet_alembic_version").fetchall()
-        events = db.execute(
-            "select actor, action, target from labfleet_audit_events"
-        ).fetchall()
+    version = hub.query("select version_num from labfleet_alembic_version")
+    events = hub.query("select actor, action, target from labfleet_audit_events")
     heads = ScriptDirectory.from_config(alembic_config(None)).get_heads()
     assert sorted(v for (v,) in version) == sorted(heads)
     assert ("labfleet", "user.create", "admin") in events

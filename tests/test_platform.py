@@ -9,7 +9,7 @@ import zlib
 
 import pytest
 import requests
-from harness import Hub, make_root, user_token
+from harness import create_account, running_hub, user_token
 
 from labfleet.auditing import AuditLog
 from labfleet.backends.local import LocalBackend
@@ -45,7 +45,7 @@ ROLES = [
     {"name": "auditor", "scopes": ["custom:labfleet:audit"], "groups": ["auditors"]},
     {"name": "settings-reader", "scopes": ["custom:labfleet:settings"], "groups": ["settings-readers"]},
 ]
-CONFIG = {
+HUB_CONFIG = {
     "hub": {
         "load_roles": ROLES,
         "load_groups": {"auditors": {"users": []}, "settings-readers": {"users": []}},
@@ -64,21 +64,12 @@ CONFIG = {
 }
 
 
-def branded_hub(name: str, config: dict, images: dict[str, bytes]) -> Hub:
-    root = make_root(name)
-    for path, content in images.items():
+def HUB_FILES(root):
+    """The image files that HUB_CONFIG names."""
+    for path, content in IMAGES.items():
         (root / path).parent.mkdir(parents=True, exist_ok=True)
         (root / path).write_bytes(content)
-    instance = Hub(root, config, name=name)
-    instance.start()
-    return instance
-
-
-@pytest.fixture(scope="module")
-def hub():
-    instance = branded_hub("platform", CONFIG, IMAGES)
-    yield instance
-    instance.cleanup()
+    return {}
 
 
 @pytest.fixture(scope="module")
@@ -235,9 +226,8 @@ def url_hub():
             "lab_favicon": "https://example.org/brand/lab.ico",
         }
     }
-    instance = branded_hub("platform-urls", config, {})
-    yield instance
-    instance.cleanup()
+    with running_hub("platform-urls", config) as instance:
+        yield instance
 
 
 def test_missing_files_are_start_up_warnings_naming_the_path(url_hub):
@@ -282,20 +272,12 @@ ACCOUNTS = {"user": ("pat", []), "auditor": ("audra", ["auditors"]),
             "settings reader": ("rhea", ["settings-readers"])}  # fmt: skip
 
 
-def account(hub, name: str, groups: list[str]) -> str:
-    """A native account made through labfleet's accounts API; its generated password."""
-    created = hub.api("POST", "/labfleet/users", json={"usernames": [name], "groups": groups})
-    assert created.status_code == 200 and created.json()["created"], created.text
-    revealed = hub.api("POST", "/labfleet/credentials", json={"usernames": [name]})
-    return revealed.json()["credentials"][0]["password"]
-
-
 @pytest.fixture(scope="module")
 def callers(hub) -> dict[str, tuple[str | None, requests.Session]]:
     """caller -> (API token, logged-in browser session)."""
     result = {"anonymous": (None, requests.Session())}
     for caller, (name, groups) in ACCOUNTS.items():
-        session, login = hub.login(name, account(hub, name, groups))
+        session, login = hub.login(name, create_account(hub, name, groups))
         assert login.status_code == 302, login.text
         result[caller] = (user_token(hub, name), session)
     admin, login = hub.login("admin", hub.admin_password)

@@ -9,8 +9,7 @@ import subprocess
 
 import pytest
 import requests
-from harness import LABFLEET
-from test_accounts import accounts, audit, labfleet, login_status, reveal
+from harness import LABFLEET, accounts, audit_rows, labfleet_api, login_status, reveal
 
 from labfleet.auth import roster
 
@@ -41,7 +40,7 @@ def groups(hub):
 
 
 def import_roster(hub, text: str) -> dict:
-    response = labfleet(hub, "POST", "/users/import", json={"roster": text})
+    response = labfleet_api(hub, "POST", "/users/import", json={"roster": text})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -109,14 +108,14 @@ def test_import_reports_every_line_and_applies_the_good_ones(hub, groups):
     assert login_status(hub, "zoe", "maple-harbor-quiet")[0] == 302
     assert hub.user("ada")["groups"] == ["physics"]
     assert {"nope", "bob", "eve", "hal"}.isdisjoint(accounts(hub))
-    assert [d for _, t, _, d in audit(hub, "user.create") if t == "ada"] == [
+    assert [d for _, t, _, d in audit_rows(hub, "user.create") if t == "ada"] == [
         {"source": "roster", "password": "given", "groups": ["physics"]}
     ]
 
 
 def test_importing_again_changes_nothing(hub, groups):
     before = {name: (a["groups"], a["approved"]) for name, a in accounts(hub).items()}
-    events = len(audit(hub, "user.create")) + len(audit(hub, "password.reset"))
+    events = len(audit_rows(hub, "user.create")) + len(audit_rows(hub, "password.reset"))
     report = import_roster(hub, ROSTER)
     assert report["created"] == [] and report["updated"] == [] and report["generated"] == []
     assert [u["username"] for u in report["unchanged"]] == [
@@ -128,7 +127,7 @@ def test_importing_again_changes_nothing(hub, groups):
     ]
     assert len(report["rejected"]) == 6
     assert {name: (a["groups"], a["approved"]) for name, a in accounts(hub).items()} == before
-    assert len(audit(hub, "user.create")) + len(audit(hub, "password.reset")) == events
+    assert len(audit_rows(hub, "user.create")) + len(audit_rows(hub, "password.reset")) == events
     assert login_status(hub, "ada", "tulip-orbit-cedar")[0] == 302
 
 
@@ -141,7 +140,7 @@ def test_a_changed_line_updates_only_that_user(hub, groups):
     assert login_status(hub, "ada", "new-secret-words")[0] == 302
     assert login_status(hub, "ada", "tulip-orbit-cedar")[0] == 403
     assert sorted(hub.user("ada")["groups"]) == ["chemistry", "physics"]
-    assert ("ada", "ok") in [(t, r) for _, t, r, _ in audit(hub, "password.reset")]
+    assert ("ada", "ok") in [(t, r) for _, t, r, _ in audit_rows(hub, "password.reset")]
 
 
 def test_existing_users_without_a_password_get_one(hub):
@@ -152,7 +151,7 @@ def test_existing_users_without_a_password_get_one(hub):
 
 
 def test_a_roster_longer_than_the_limit_is_refused_whole(hub):
-    response = labfleet(
+    response = labfleet_api(
         hub, "POST", "/users/import", json={"roster": "\n".join(f"u{i}" for i in range(21))}
     )
     assert response.status_code == 400
@@ -220,4 +219,4 @@ def test_signup_can_be_turned_off(hub):
     page = requests.get(f"{hub.url}/hub/labfleet/signup", timeout=30)
     assert page.status_code == 404 and "Sign-up is turned off" in page.text
     assert "labfleet/signup" not in requests.get(f"{hub.url}/hub/login", timeout=30).text
-    assert labfleet(hub, "GET", "/users").json()["signup"] is False
+    assert labfleet_api(hub, "GET", "/users").json()["signup"] is False
