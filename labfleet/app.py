@@ -9,28 +9,41 @@ from jupyterhub import orm
 from jupyterhub.app import JupyterHub
 from tornado import web
 from traitlets import Dict, Enum, Instance, Integer, Unicode, default
+from traitlets.config import Configurable
 
 from . import apihandlers, audit, handlers, scopes, settings
-from .auditing import AuditLog, start_pruning
+from .audit.hub_requests import audited
+from .audit.pruning import AuditLog, start_pruning
 from .auth import passwords
 from .auth.accounts import Accounts
 from .auth.authenticator import LabFleetAuthenticator
 from .backends import BACKENDS, Backend
-from .branding import Branding, hub_brand, image_file
+from .branding import Branding, hub_brand, image_file, problems, write_lab_folder
 from .context import LabFleetContext
 from .culling import Culling
 from .db import migrate
-from .gpu import Gpu
+from .gpu import Gpu, GpuStatus, detect
 from .groups import Groups, group_warnings, with_configured_groups
-from .hub_events import audited
 from .operations import Operations
-from .platform import start as start_platform
 from .proxy import LabFleetProxy
+from .settings import Section, SectionTable
+from .settings_report import SettingsSource
+from .traitlets import component_traits
 from .volumes import DEFAULT_VOLUMES, parse_volumes
 
 PACKAGE = Path(__file__).parent
 CULLER = "labfleet-culler"
 
+
+# labfleet's own settings objects: labfleet.yaml section -> (LabFleet attribute, class)
+COMPONENTS: dict[str, tuple[str, type[Configurable]]] = {
+    "accounts": ("accounts", Accounts),
+    "culling": ("culling", Culling),
+    "groups": ("groups", Groups),
+    "branding": ("branding", Branding),
+    "gpu": ("gpu", Gpu),
+    "audit": ("audit_log", AuditLog),
+}
 
 CULLER_ROLE = {
     "name": CULLER,
@@ -79,41 +92,43 @@ class LabFleet(JupyterHub):
 
     runtime = Instance(Backend, help="The backend instance.")
 
-    culling = Instance(Culling, help="The idle-culling settings.")
+    # the components' traits, one per row of COMPONENTS (at class scope, locals() is
+    # the namespace the class is made from)
+    locals().update(component_traits(COMPONENTS.values()))
 
-    @default("culling")
-    def _culling_default(self) -> Culling:
-        return Culling(parent=self)
+    @classmethod
+    def section_table(cls) -> SectionTable:
+        """labfleet.yaml's sections with each backend: section -> the hub's attribute -> class."""
 
-    accounts = Instance(Accounts, help="The account tools' settings.")
+        def sections(backend: str) -> list[Section]:
+            return [
+                Section("labfleet", cls, "", own_traits=True),
+                Section("hub", JupyterHub, ""),
+                Section("auth", LabFleetAuthenticator, "authenticator"),
+                Section("proxy", LabFleetProxy, "proxy"),
+                *(Section(name, klass, attr) for name, (attr, klass) in COMPONENTS.items()),
+                Section("spawner", BACKENDS[backend].spawner_class),
+                *(
+                    Section(name, klass, "runtime", in_use=name == backend)
+                    for name, klass in BACKENDS.items()
+                ),
+            ]
 
-    @default("accounts")
-    def _accounts_default(self) -> Accounts:
-        return Accounts(parent=self)
+        default_backend = cls.class_traits()["backend"].default_value
+        return SectionTable(default_backend, {name: sections(name) for name in BACKENDS})
 
-    groups = Instance(Groups, help="What groups grant their members.")
+    @classmethod
+    def from_file(cls, path: Path) -> LabFleet:
+        """A hub configured by the labfleet.yaml at ``path`` (all defaults if it is missing),
+        not started: for commands that read its settings."""
+        if not path.exists():
+            return cls()
+        return cls(config=settings.load(path, cls.section_table()))
 
-    @default("groups")
-    def _groups_default(self) -> Groups:
-        return Groups(parent=self)
-
-    branding = Instance(Branding, help="Names, logos and icons of the hub and JupyterLab.")
-
-    @default("branding")
-    def _branding_default(self) -> Branding:
-        return Branding(parent=self)
-
-    gpu = Instance(Gpu, help="The GPU settings.")
-
-    @default("gpu")
-    def _gpu_default(self) -> Gpu:
-        return Gpu(parent=self)
-
-    audit_log = Instance(AuditLog, help="The audit log's settings.")
-
-    @default("audit_log")
-    def _audit_log_default(self) -> AuditLog:
-        return AuditLog(parent=self)
+    @property
+    def sections(self) -> list[Section]:
+        """The sections of labfleet.yaml with this hub's backend."""
+        return list(self.section_table().sections(self.backend))
 
     @default("logo_file")
     def _logo_file_default(self) -> str:
@@ -170,7 +185,7 @@ class LabFleet(JupyterHub):
             # JupyterHub itself refuses a named file that is missing before this runs
             return
         try:
-            config = settings.load(file)
+            config = settings.load(file, self.section_table())
         except settings.ConfigError as e:
             print(f"labfleet: {e}", file=sys.stderr)
             self.exit(1)
@@ -271,6 +286,36 @@ class LabFleet(JupyterHub):
             flush=True,
         )
 
+    def init_branding(self) -> Path | None:
+        """Check the branding; write JupyterLab's branding folder (None: nothing to brand)."""
+        for warning in problems(self.branding):
+            self.log.warning(warning)
+        return write_lab_folder(self.branding, self.data_path / "branding")
+
+    def init_gpus(self) -> GpuStatus:
+        """Detect the GPUs, once for the hub's whole run."""
+        docker_engine = self.runtime.engine_url if self.backend == "docker" else None
+        status = detect(self.gpu, docker_engine)
+        self.log.info("GPUs: %s", status.detail)
+        for warning in status.warnings:
+            self.log.warning(warning)
+        return status
+
+    def settings_source(self) -> SettingsSource:
+        """What the settings page reports: the sections and the objects they configure."""
+        objects = {
+            s.name: self if s.attribute == "" else getattr(self, s.attribute)
+            for s in self.sections
+            if s.attribute is not None and s.in_use
+        }
+        return SettingsSource(
+            config_file=str(Path(self.config_file).resolve()),
+            backend=self.backend,
+            config=self.config,
+            sections=self.sections,
+            objects=objects,
+        )
+
     def init_tornado_settings(self) -> None:
         self.tornado_settings["labfleet"] = LabFleetContext(
             data_dir=self.data_path,
@@ -280,7 +325,10 @@ class LabFleet(JupyterHub):
             accounts=self.accounts,
             groups=self.groups,
             operations=Operations(self.operations_per_minute),
-            platform=start_platform(self),
+            branding=self.branding,
+            lab_folder=self.init_branding(),
+            gpu=self.init_gpus(),
+            settings=self.settings_source(),
         )
         brand = hub_brand(self.branding, self.hub_prefix)
         self.template_vars = {"labfleet_branding": brand, **self.template_vars}

@@ -24,9 +24,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from .app import LabFleet
     from .doctor import diagnose
 
-    path = Path(args.config)
-    config = settings.load(path) if path.exists() else None
-    app = LabFleet(config=config) if config else LabFleet()
+    app = LabFleet.from_file(Path(args.config))
     problems = diagnose(app)
     for problem in problems:
         print(f"problem: {problem.what}\n    fix: {problem.fix}")
@@ -38,21 +36,24 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_config(args: argparse.Namespace) -> int:
+    from .app import LabFleet
+
     path = Path(args.config)
+    table = LabFleet.section_table()
     if args.action == "show":
         print(path.read_text() if path.exists() else f"# {path} does not exist: all defaults")
     elif args.action == "validate":
-        settings.validate(configfile.read(path), path)
+        settings.validate(configfile.read(path), path, table)
         print(f"{path}: valid")
     elif args.action == "set":
-        value = configfile.set_value(path, args.key, args.value)
+        value = configfile.set_value(path, args.key, args.value, table)
         print(f"{path}: {args.key} = {value!r}")
     elif args.action == "unset":
-        configfile.unset_value(path, args.key)
+        configfile.unset_value(path, args.key, table)
         print(f"{path}: {args.key} unset")
     elif args.action == "keys":
-        backend = settings.backend_of(configfile.read(path))
-        for key, help_text in configfile.keys(backend):
+        backend = settings.backend_of(configfile.read(path), table)
+        for key, help_text in configfile.keys(table.sections(backend)):
             print(f"{key:45} {help_text}")
     return 0
 

@@ -23,15 +23,15 @@ def read(path: Path) -> dict[str, typing.Any]:
     return settings.read_file(path) if path.exists() else {}
 
 
-def write(path: Path, data: dict[str, typing.Any]) -> None:
+def write(path: Path, data: dict[str, typing.Any], table: settings.SectionTable) -> None:
     """Validate ``data`` as a whole, then replace the file with it."""
-    settings.validate(data, path)
+    settings.validate(data, path, table)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(yaml.safe_dump(data, sort_keys=True, default_flow_style=False))
     tmp.replace(path)
 
 
-def set_value(path: Path, key: str, raw: str) -> typing.Any:
+def set_value(path: Path, key: str, raw: str, table: settings.SectionTable) -> typing.Any:
     """Set ``key`` to ``raw`` read as a YAML value (``8001`` is a number, ``[a, b]`` a list)."""
     section, name = split_key(key)
     try:
@@ -40,11 +40,11 @@ def set_value(path: Path, key: str, raw: str) -> typing.Any:
         raise settings.ConfigError(f"value {raw!r} is not valid YAML: {e}") from e
     data = read(path)
     data.setdefault(section, {})[name] = value
-    write(path, data)
+    write(path, data, table)
     return value
 
 
-def unset_value(path: Path, key: str) -> None:
+def unset_value(path: Path, key: str, table: settings.SectionTable) -> None:
     section, name = split_key(key)
     data = read(path)
     if name not in (data.get(section) or {}):
@@ -52,12 +52,12 @@ def unset_value(path: Path, key: str) -> None:
     del data[section][name]
     if not data[section]:
         del data[section]
-    write(path, data)
+    write(path, data, table)
 
 
-def keys(backend: str) -> list[tuple[str, str]]:
-    """Every settable key and its help text, for the given backend."""
-    schema = settings.build_schema(backend)
+def keys(sections: typing.Sequence[settings.Section]) -> list[tuple[str, str]]:
+    """Every settable key and its help text, with the given sections."""
+    schema = settings.build_schema(sections)
     return [
         (f"{section}.{name}", next(iter(spec["description"].splitlines()), ""))
         for section, props in schema["properties"].items()

@@ -9,10 +9,12 @@ from sqlalchemy.orm import Session
 
 from .auth.accounts import Accounts
 from .backends.base import Backend
+from .branding import Branding
 from .culling import Culling
+from .gpu import GpuStatus
 from .groups import Groups
 from .operations import Operations
-from .platform import Platform
+from .settings_report import SettingsSource
 
 
 @dataclass
@@ -26,4 +28,7 @@ class LabFleetContext:
     accounts: Accounts
     groups: Groups
     operations: Operations
-    platform: Platform
+    branding: Branding
+    lab_folder: Path | None  # JupyterLab's branding (Jupyter configuration), if any
+    gpu: GpuStatus  # what GPU detection found at start
+    settings: SettingsSource

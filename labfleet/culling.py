@@ -7,13 +7,14 @@ deadline through its cull arbiter, so what the user sees is what the culler does
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 from traitlets import Bool, Integer
 from traitlets.config import Configurable
 
 from .db.models import SessionExtension
+from .timestamps import iso, utc
 
 WARNING_SECONDS = 600
 
@@ -38,17 +39,6 @@ class Culling(Configurable):
     max_extension_hours = Integer(
         8, min=0, help="Whole hours a user may add to the idle timeout of a running server."
     ).tag(config=True)
-
-
-def utc(moment: datetime | None) -> datetime | None:
-    """JupyterHub keeps naive UTC datetimes; make them aware."""
-    if moment is None or moment.tzinfo:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
-
-
-def iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
 
 
 def session_info(

@@ -1,8 +1,10 @@
 """labfleet.yaml -> traitlets Config: the one place that reads the configuration file.
 
 The file has one section per configurable class; each key of a section is a trait
-of that class. The schema that checks the file is generated from the traitlets
-themselves, so it never drifts from what the code accepts:
+of that class. The hub hands this module its table of sections (:class:`SectionTable`,
+made by :meth:`labfleet.app.LabFleet.section_table`); the schema that checks the file
+is generated from the traitlets themselves, so it never drifts from what the code
+accepts:
 
     labfleet:  {data_dir: ./labfleet-data, backend: local}
     hub:       {bind_url: "http://127.0.0.1:8000"}
@@ -14,7 +16,8 @@ from __future__ import annotations
 import difflib
 import os
 import typing
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
@@ -44,42 +47,37 @@ class ConfigError(Exception):
     """The configuration file cannot be used; the message says where and why."""
 
 
-def section_classes(backend: str) -> dict[str, type[Configurable]]:
-    """The YAML sections and the class whose traits each one sets."""
-    from jupyterhub.app import JupyterHub
+@dataclass(frozen=True)
+class Section:
+    """A section of labfleet.yaml: the class whose traits it sets, and where the hub keeps it."""
 
-    from .app import LabFleet
-    from .auditing import AuditLog
-    from .auth.accounts import Accounts
-    from .auth.authenticator import LabFleetAuthenticator
-    from .backends import BACKENDS
-    from .branding import Branding
-    from .culling import Culling
-    from .gpu import Gpu
-    from .groups import Groups
-    from .proxy import LabFleetProxy
-
-    return {
-        "labfleet": LabFleet,
-        "hub": JupyterHub,
-        "auth": LabFleetAuthenticator,
-        "accounts": Accounts,
-        "proxy": LabFleetProxy,
-        "culling": Culling,
-        "groups": Groups,
-        "branding": Branding,
-        "gpu": Gpu,
-        "audit": AuditLog,
-        "spawner": BACKENDS[backend].spawner_class,
-        **BACKENDS,
-    }
+    name: str
+    cls: type[Configurable]
+    # the hub's attribute holding the object the section configures ("": the hub itself);
+    # None: there is none to show (one spawner is made per server)
+    attribute: str | None = None
+    own_traits: bool = False  # only the traits the class itself defines, not its bases'
+    in_use: bool = True  # False: a backend's section while another backend runs
 
 
-def own_traits(section: str, cls: type[Configurable]) -> dict[str, TraitType]:
-    """Traits a section may set: LabFleet's own for `labfleet`, all configurable otherwise."""
-    if section == "labfleet":
-        return cls.class_own_traits(config=True)
-    return cls.class_traits(config=True)
+@dataclass(frozen=True)
+class SectionTable:
+    """The sections of labfleet.yaml for each backend (``labfleet.backend`` picks one)."""
+
+    default_backend: str
+    by_backend: Mapping[str, Sequence[Section]]
+
+    def sections(self, backend: str) -> Sequence[Section]:
+        return self.by_backend[backend]
+
+
+def own_traits(section: Section) -> dict[str, TraitType]:
+    """The traits a section may set."""
+    return (
+        section.cls.class_own_traits(config=True)
+        if section.own_traits
+        else section.cls.class_traits(config=True)
+    )
 
 
 def trait_schema(trait: TraitType) -> dict[str, typing.Any] | None:
@@ -122,16 +120,16 @@ def trait_schema(trait: TraitType) -> dict[str, typing.Any] | None:
     return schema
 
 
-def build_schema(backend: str) -> dict[str, typing.Any]:
-    """The JSON schema of labfleet.yaml for the given backend."""
+def build_schema(sections: Sequence[Section]) -> dict[str, typing.Any]:
+    """The JSON schema of labfleet.yaml with these sections."""
     properties = {}
-    for section, cls in section_classes(backend).items():
+    for section in sections:
         keys = {}
-        for name, trait in own_traits(section, cls).items():
+        for name, trait in own_traits(section).items():
             schema = trait_schema(trait)
             if schema is not None:
                 keys[name] = schema
-        properties[section] = {
+        properties[section.name] = {
             "type": "object",
             "properties": keys,
             "additionalProperties": False,
@@ -178,26 +176,26 @@ def read_file(path: Path) -> dict[str, typing.Any]:
     return data
 
 
-def backend_of(data: Mapping[str, typing.Any]) -> str:
-    from .backends import BACKENDS
-
+def backend_of(data: Mapping[str, typing.Any], table: SectionTable) -> str:
+    """The backend ``data`` chooses (the table's default when it names none)."""
     section = data.get("labfleet") or {}
-    backend = section.get("backend", "local") if isinstance(section, dict) else "local"
-    if backend not in BACKENDS:
+    default = table.default_backend
+    backend = section.get("backend", default) if isinstance(section, dict) else default
+    if backend not in table.by_backend:
         raise ConfigError(
             f"key 'labfleet.backend': {backend!r} is not allowed; "
-            f"allowed values: {', '.join(BACKENDS)}"
+            f"allowed values: {', '.join(table.by_backend)}"
         )
     return backend
 
 
-def validate(data: Mapping[str, typing.Any], source: Path) -> None:
+def validate(data: Mapping[str, typing.Any], source: Path, table: SectionTable) -> None:
     """Raise ConfigError naming every bad key of ``data``, read from ``source``."""
     try:
-        backend = backend_of(data)
+        backend = backend_of(data, table)
     except ConfigError as e:
         raise ConfigError(f"{source}: {e}") from None
-    schema = build_schema(backend)
+    schema = build_schema(table.sections(backend))
     errors = sorted(
         jsonschema.Draft202012Validator(schema).iter_errors(data),
         key=lambda e: list(e.absolute_path),
@@ -207,9 +205,9 @@ def validate(data: Mapping[str, typing.Any], source: Path) -> None:
         raise ConfigError(f"{source}: invalid configuration:\n{lines}")
 
 
-def to_config(data: Mapping[str, typing.Any]) -> Config:
+def to_config(data: Mapping[str, typing.Any], table: SectionTable) -> Config:
     """Map a validated labfleet.yaml mapping onto a traitlets Config."""
-    classes = section_classes(backend_of(data))
+    classes = {s.name: s.cls for s in table.sections(backend_of(data, table))}
     config = Config()
     for section, values in data.items():
         if values:
@@ -217,11 +215,11 @@ def to_config(data: Mapping[str, typing.Any]) -> Config:
     return config
 
 
-def load(path: Path) -> Config:
+def load(path: Path, table: SectionTable) -> Config:
     """Read, validate and translate a labfleet.yaml."""
     data = read_file(path)
-    validate(data, path)
-    return to_config(data)
+    validate(data, path, table)
+    return to_config(data, table)
 
 
 def service_environment() -> tuple[str, str]:

@@ -10,7 +10,8 @@ from harness import user_token, wait_for
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from labfleet import audit, auditing
+from labfleet import audit
+from labfleet.audit import pruning
 from labfleet.db.models import AuditEvent, Base
 
 HUB_CONFIG = {"audit": {"retention_days": 30, "prune_every": 1}}
@@ -208,8 +209,8 @@ def test_retention_zero_keeps_everything_and_prune_counts():
         old.timestamp = now - timedelta(days=400)
         db.commit()
         audit.record(db, actor="a", action="x", target="c")
-        assert auditing.prune(db, 0, now) == 0
-        assert auditing.prune(db, 90, now) == 1
+        assert pruning.prune(db, 0, now) == 0
+        assert pruning.prune(db, 90, now) == 1
         assert [e.target for e in db.query(AuditEvent)] == ["c"]
 
 

@@ -11,12 +11,12 @@ import pytest
 import requests
 from harness import create_account, running_hub, user_token
 
-from labfleet.auditing import AuditLog
+from labfleet.audit.pruning import AuditLog
 from labfleet.backends.local import LocalBackend
 from labfleet.branding import Branding, write_lab_folder
 from labfleet.culling import Culling
 from labfleet.gpu import Gpu
-from labfleet.platform import MASK, jsonable, mask
+from labfleet.settings_report import MASK, jsonable, mask
 
 SECRET_ENV = "env-secret-5f2b9c"
 PROXY_TOKEN = "proxy-secret-8d1e4a"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tornado import web
 
-from .. import auditing
+from ..audit import reading
 from ..authz import authorize
 from ..scopes import AUDIT, PLATFORM_ADMIN_SCOPE
 from .base import LabFleetAPIHandler
@@ -18,13 +18,13 @@ class AuditAPIHandler(LabFleetAPIHandler):
     async def get(self) -> None:
         authorize(self, (self.scope, PLATFORM_ADMIN_SCOPE))
         try:
-            wanted = auditing.parse_filter(lambda name: self.get_argument(name, None))
+            wanted = reading.parse_filter(lambda name: self.get_argument(name, None))
         except ValueError as e:
             raise web.HTTPError(400, str(e)) from None
-        events, total = auditing.find(self.db, wanted)
+        events, total = reading.find(self.db, wanted)
         self.write(
             {
-                "events": [auditing.to_json(e) for e in events],
+                "events": [reading.to_json(e) for e in events],
                 "total": total,
                 "offset": wanted.offset,
                 "limit": wanted.limit,

@@ -47,7 +47,7 @@ def group_view(handler: BaseHandler, group: orm.Group) -> dict[str, Any]:
         "docker_socket": group.name == config.docker_socket_group,
         "privileged": group.name == config.privileged_group,
         "backend": backend.name,
-        "not_applied": unapplied(granted, not_applied(backend, context.platform.gpu)),
+        "not_applied": unapplied(granted, not_applied(backend, context.gpu)),
         "applies": APPLIES,
     }
 

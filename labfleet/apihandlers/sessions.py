@@ -9,6 +9,7 @@ from tornado import web
 
 from .. import culling
 from ..scopes import SESSION
+from ..timestamps import utc
 from .base import LabFleetAPIHandler
 
 
@@ -19,13 +20,13 @@ class SessionBase(LabFleetAPIHandler):
 
     def session(self, user: User) -> dict:
         spawner = user.spawner
-        started = culling.utc(spawner.orm_spawner.started)
+        started = utc(spawner.orm_spawner.started)
         return culling.session_info(
             self.labfleet.culling,
             now=datetime.now(timezone.utc),
             running=spawner.ready,
             started=started,
-            last_activity=culling.utc(spawner.orm_spawner.last_activity),
+            last_activity=utc(spawner.orm_spawner.last_activity),
             extended_hours=culling.extended_hours(self.db, user.name, started),
         )
 
@@ -60,7 +61,7 @@ class ExtendSessionAPIHandler(SessionBase):
             culling.add_hours(
                 self.db,
                 user.name,
-                culling.utc(user.spawner.orm_spawner.started),
+                utc(user.spawner.orm_spawner.started),
                 session["extended_hours"] + added,
             )
         message = f"Added {added} hour{'s' * (added != 1)}"

@@ -21,8 +21,8 @@ from ..auth.accounts import Accounts
 from ..auth.authenticator import LabFleetAuthenticator, sentence
 from ..auth.provision import Provisioner
 from ..authz import authorize
-from ..culling import iso
 from ..db.models import Account, SessionExtension
+from ..timestamps import iso
 from .base import LabFleetAPIHandler
 
 ADMIN_USERS = "admin:users"

@@ -20,8 +20,8 @@ from tornado import web
 from traitlets import Bool, Dict, Integer, TraitType, Tuple, Unicode, default
 
 from .. import audit
-from ..culling import utc
 from ..db.models import Account
+from ..timestamps import utc
 from . import passwords
 
 MAX_USERNAME = 128  # users_info.username is a String(128)

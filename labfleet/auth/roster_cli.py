@@ -21,8 +21,6 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .. import settings
-
 TIMEOUT = 600  # bcrypt takes ~0.25 s a password: a large roster takes minutes
 STATUSES = ("created", "updated", "unchanged", "rejected")
 
@@ -53,7 +51,7 @@ def hub_api(config_path: Path, url: str | None) -> str:
         return url.rstrip("/") + "/hub/api/labfleet"
     from ..app import LabFleet
 
-    app = LabFleet(config=settings.load(config_path)) if config_path.exists() else LabFleet()
+    app = LabFleet.from_file(config_path)
     bound = urlsplit(app.bind_url)
     netloc = bound.netloc
     if bound.hostname in (None, "", "0.0.0.0", "::"):

@@ -164,7 +164,7 @@ class LabFleetSpawner(LoggingConfigurable):
         mem_limit, cpu_limit = self._configured_limits
         self.mem_limit = mem_limit if grants.mem_limit is None else grants.mem_limit
         self.cpu_limit = cpu_limit if grants.cpu_limit is None else grants.cpu_limit
-        self.notices = start_notices(grants, not_applied(self.backend, self.labfleet.platform.gpu))
+        self.notices = start_notices(grants, not_applied(self.backend, self.labfleet.gpu))
         for notice in self.notices:
             self.log.warning("Server of %s: %s", self.user.name, notice)
         return grants
@@ -172,7 +172,7 @@ class LabFleetSpawner(LoggingConfigurable):
     @property
     def gpus(self) -> list[str]:
         """The GPUs this server gets: the detected ones, if one of the user's groups grants GPUs."""
-        return gpu_devices(self.labfleet.platform.gpu) if self.grants.gpu else []
+        return gpu_devices(self.labfleet.gpu) if self.grants.gpu else []
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()

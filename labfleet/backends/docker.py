@@ -80,12 +80,12 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
 
     @default("read_only_volumes")
     def _read_only_volumes_default(self) -> dict[str, str]:
-        folder = self.labfleet.platform.lab_folder
+        folder = self.labfleet.lab_folder
         return {str(folder): LAB_BRANDING_MOUNT} if folder else {}
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()
-        if self.labfleet.platform.lab_folder:
+        if self.labfleet.lab_folder:
             env.update(lab_environment(LAB_BRANDING_MOUNT))
         return env
 

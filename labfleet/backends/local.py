@@ -97,7 +97,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         env["USER"] = self.account.name
         env["HOME"] = str(self.account.home)
         env["SHELL"] = self.account.shell
-        env.update(lab_environment(self.labfleet.platform.lab_folder))
+        env.update(lab_environment(self.labfleet.lab_folder))
         return env
 
 

@@ -25,7 +25,7 @@ class GroupsPageHandler(LabFleetPageHandler):
             "labfleet/groups.html",
             groups=[group_view(self, g) for g in groups],
             backend=context.backend.name,
-            not_applied=not_applied(context.backend, context.platform.gpu),
+            not_applied=not_applied(context.backend, context.gpu),
             read_only_mounts=context.backend.read_only_mounts,
             protected=rules.protected,
             docker_socket_group=context.groups.docker_socket_group,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import platform
+from .. import settings_report
 from ..authz import authorize
 from ..scopes import PLATFORM_ADMIN_SCOPE, SETTINGS
 from .base import LabFleetAPIHandler
@@ -15,7 +15,7 @@ class SettingsAPIHandler(LabFleetAPIHandler):
 
     async def get(self) -> None:
         authorize(self, (self.scope, PLATFORM_ADMIN_SCOPE))
-        self.write(platform.report(self.labfleet.platform))
+        self.write(settings_report.report(self.labfleet.settings, self.labfleet.gpu))
 
 
 default_handlers = [(r"/api/labfleet/settings", SettingsAPIHandler)]

@@ -1,4 +1,4 @@
-"""The audit log: every state-changing operation, with actor, target and result."""
+"""Recording audit events: one row per operation, committed at once."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from .db.models import AuditEvent
+from ..db.models import AuditEvent
 
 
 def record(

@@ -1,6 +1,6 @@
-"""The platform's settings as the settings page and API show them, generated from the traitlets.
+"""The settings report: every setting as the settings page and API show it, from the traitlets.
 
-Each section of labfleet.yaml (:func:`labfleet.settings.section_classes`, the running
+Each section of labfleet.yaml in use (:class:`labfleet.settings.Section`, the running
 backend's only) lists every setting that labfleet defines or gives its own default, and
 every setting labfleet.yaml sets; JupyterHub's other settings keep JupyterHub's defaults
 and are only counted. Values come from the hub's live objects where there is one (the
@@ -12,20 +12,16 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path, PurePath
-from typing import TYPE_CHECKING, Any
+from pathlib import PurePath
+from typing import Any
 
 from traitlets import Bool, Float, HasTraits, Integer, TraitType
 from traitlets.config import Config
 
-from .branding import Branding, problems, write_lab_folder
-from .gpu import GpuStatus, detect
-from .settings import own_traits, section_classes, trait_schema
-
-if TYPE_CHECKING:
-    from .app import LabFleet
+from .gpu import GpuStatus
+from .settings import Section, own_traits, trait_schema
 
 MASK = "********"
 SECRET_NAME = re.compile(r"secret|token|passw(or)?d|credential|private|api_?key|(^|_)keys?$", re.I)
@@ -33,47 +29,14 @@ URL_PASSWORD = re.compile(r"(?<=://)([^:/@\s]+):[^@/\s]+@")
 
 
 @dataclass(frozen=True)
-class Platform:
-    """What the platform pages read, built once by the hub at start."""
+class SettingsSource:
+    """What the report reads, gathered once by the hub at start."""
 
     config_file: str
     backend: str
     config: Config
+    sections: Sequence[Section]
     objects: Mapping[str, HasTraits]  # section -> the live object its settings apply to
-    branding: Branding
-    gpu: GpuStatus
-    lab_folder: Path | None  # JupyterLab's branding (Jupyter configuration), if any
-
-
-def live_objects(app: LabFleet) -> dict[str, HasTraits]:
-    """The objects the hub runs with, by section (the spawner has none: one per server)."""
-    return {
-        "labfleet": app, "hub": app, "auth": app.authenticator, "accounts": app.accounts,
-        "proxy": app.proxy, "culling": app.culling, "groups": app.groups,
-        app.backend: app.runtime, "branding": app.branding, "gpu": app.gpu,
-        "audit": app.audit_log,
-    }  # fmt: skip
-
-
-def start(app: LabFleet) -> Platform:
-    """The platform's start-up work: branding checks and files, GPU detection (once)."""
-    for warning in problems(app.branding):
-        app.log.warning(warning)
-    lab_folder = write_lab_folder(app.branding, app.data_path / "branding")
-    docker_engine = app.runtime.engine_url if app.backend == "docker" else None
-    gpu = detect(app.gpu, docker_engine)
-    app.log.info("GPUs: %s", gpu.detail)
-    for warning in gpu.warnings:
-        app.log.warning(warning)
-    return Platform(
-        config_file=str(Path(app.config_file).resolve()),
-        backend=app.backend,
-        config=app.config,
-        objects=live_objects(app),
-        branding=app.branding,
-        gpu=gpu,
-        lab_folder=lab_folder,
-    )
 
 
 def is_secret(name: str) -> bool:
@@ -178,10 +141,11 @@ def setting(
     }
 
 
-def section(name: str, cls: type, obj: HasTraits | None, config: Config) -> dict[str, Any]:
+def section(part: Section, obj: HasTraits | None, config: Config) -> dict[str, Any]:
     """A section's settings that labfleet defines, defaults or that labfleet.yaml sets."""
+    cls = part.cls
     mro = type(obj).mro() if obj is not None else cls.mro()
-    traits = own_traits(name, cls)
+    traits = own_traits(part)
     if obj is not None and type(obj) is not cls:
         # what the live object's class redefines is shown in that class's own section
         traits = {k: t for k, t in traits.items() if k not in type(obj).class_own_traits()}
@@ -192,7 +156,7 @@ def section(name: str, cls: type, obj: HasTraits | None, config: Config) -> dict
         or configured(config, mro, key)[0]
     }
     return {
-        "name": name,
+        "name": part.name,
         "class": f"{cls.__module__}.{cls.__name__}",
         "description": (cls.__doc__ or "").strip().splitlines()[0],
         "settings": [setting(key, trait, obj, mro, config) for key, trait in shown.items()],
@@ -200,18 +164,15 @@ def section(name: str, cls: type, obj: HasTraits | None, config: Config) -> dict
     }
 
 
-def report(platform: Platform) -> dict[str, Any]:
-    """Every section with its settings, the GPU status and where the configuration came from."""
-    from .backends import BACKENDS
-
-    sections = [
-        section(name, cls, platform.objects.get(name), platform.config)
-        for name, cls in section_classes(platform.backend).items()
-        if name not in BACKENDS or name == platform.backend
-    ]
+def report(source: SettingsSource, gpu: GpuStatus) -> dict[str, Any]:
+    """Every section in use with its settings, the GPU status and the configuration's file."""
     return {
-        "config_file": platform.config_file,
-        "backend": platform.backend,
-        "sections": sections,
-        "gpu": platform.gpu.to_json(),
+        "config_file": source.config_file,
+        "backend": source.backend,
+        "sections": [
+            section(part, source.objects.get(part.name), source.config)
+            for part in source.sections
+            if part.in_use
+        ],
+        "gpu": gpu.to_json(),
     }

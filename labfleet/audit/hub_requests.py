@@ -33,7 +33,7 @@ from jupyterhub.handlers.login import LoginHandler
 from jupyterhub.handlers.pages import SpawnHandler
 from tornado.log import app_log
 
-from . import audit
+from .recording import record
 
 MAX_NAME = 255
 
@@ -150,7 +150,7 @@ def audited(log_function: Callable[[Any], None]) -> Callable[[Any], None]:
         log_function(handler)
         try:
             for event in events_of(handler):
-                audit.record(
+                record(
                     handler.db, actor=event.actor, action=event.action, target=event.target,
                     result=event.result, **event.detail,
                 )  # fmt: skip
