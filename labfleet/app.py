@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import cached_property
 from pathlib import Path
 
 from jupyterhub import orm
@@ -23,7 +24,7 @@ from .context import LabFleetContext
 from .culling import Culling
 from .db import migrate
 from .gpu import Gpu, GpuStatus, detect
-from .groups import Groups, group_warnings, with_configured_groups
+from .groups import Groups, Rules, group_warnings, not_applied, with_configured_groups
 from .operations import Operations
 from .proxy import LabFleetProxy
 from .settings import Section, SectionTable
@@ -48,7 +49,13 @@ COMPONENTS: dict[str, tuple[str, type[Configurable]]] = {
 CULLER_ROLE = {
     "name": CULLER,
     "description": "Stop idle servers, reading each user's session deadline.",
-    "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers", scopes.SESSION],
+    "scopes": [
+        "list:users",
+        "read:users:activity",
+        "read:servers",
+        "delete:servers",
+        scopes.SESSION,
+    ],
     "services": [CULLER],
 }
 
@@ -68,9 +75,9 @@ class LabFleet(JupyterHub):
         help="Folder for the hub's database, secrets and (local backend) users' volumes and logs.",
     ).tag(config=True)
 
-    backend = Enum(
-        list(BACKENDS), default_value="local", help="Where users' servers run."
-    ).tag(config=True)
+    backend = Enum(list(BACKENDS), default_value="local", help="Where users' servers run.").tag(
+        config=True
+    )
 
     admin_user = Unicode(
         "admin",
@@ -225,7 +232,11 @@ class LabFleet(JupyterHub):
 
     async def init_role_creation(self) -> None:
         # labfleet's scopes, what users hold for themselves, and the culler's role
-        self.custom_scopes = {**scopes.CUSTOM_SCOPES, **scopes.PLATFORM_SCOPES, **self.custom_scopes}
+        self.custom_scopes = {
+            **scopes.CUSTOM_SCOPES,
+            **scopes.PLATFORM_SCOPES,
+            **self.custom_scopes,
+        }
         self.extra_user_scopes = [*scopes.USER_SCOPES, *self.extra_user_scopes]
         if self.culling.enabled:
             self.services = [*self.services, self.culler_service()]
@@ -245,13 +256,22 @@ class LabFleet(JupyterHub):
     async def init_groups(self) -> None:
         """Groups of labfleet.yaml's ``groups`` section become JupyterHub's load_groups."""
         try:
-            self.load_groups = with_configured_groups(self.groups, self.runtime, self.load_groups)
+            self.load_groups = with_configured_groups(
+                self.groups, self.group_rules, self.load_groups
+            )
         except ValueError as e:
             print(f"labfleet: key 'groups.properties': {e}", file=sys.stderr)
             self.exit(1)
         await super().init_groups()
-        for warning in group_warnings(self.groups, self.runtime, self.db):
+        groups = self.db.query(orm.Group).order_by(orm.Group.name)
+        unapplied = self.runtime.unapplied_properties()
+        for warning in group_warnings(self.groups, self.group_rules, unapplied, groups):
             self.log.warning(warning)
+
+    @cached_property
+    def group_rules(self) -> Rules:
+        """What groups may hold on this hub's backend (once init_backend has set it up)."""
+        return self.groups.rules(self.runtime.group_facts())
 
     async def init_users(self) -> None:
         await super().init_users()
@@ -317,6 +337,7 @@ class LabFleet(JupyterHub):
         )
 
     def init_tornado_settings(self) -> None:
+        gpu = self.init_gpus()
         self.tornado_settings["labfleet"] = LabFleetContext(
             data_dir=self.data_path,
             backend=self.runtime,
@@ -324,10 +345,12 @@ class LabFleet(JupyterHub):
             culling=self.culling,
             accounts=self.accounts,
             groups=self.groups,
+            group_rules=self.group_rules,
+            not_applied=not_applied(self.runtime.unapplied_properties(), gpu),
             operations=Operations(self.operations_per_minute),
             branding=self.branding,
             lab_folder=self.init_branding(),
-            gpu=self.init_gpus(),
+            gpu=gpu,
             settings=self.settings_source(),
         )
         brand = hub_brand(self.branding, self.hub_prefix)
@@ -350,4 +373,3 @@ class LabFleet(JupyterHub):
         ]
         # ahead of the hub's catch-all routes
         self.handlers[:0] = self.add_url_prefix(self.hub_prefix, labfleet_handlers)
-

@@ -2,54 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from jupyterhub import orm
-from jupyterhub.handlers import BaseHandler
 from tornado import web
 
 from .. import audit
 from ..authz import authorize
-from ..context import LabFleetContext
-from ..groups import (
-    PROPERTIES,
-    PropertiesError,
-    check_properties,
-    labfleet_properties,
-    not_applied,
-    unapplied,
-)
+from ..groups import PROPERTIES, PropertiesError, check_properties
+from ..groups.views import GROUP_APPLIES
 from ..scopes import GROUPS_SCOPE
 from .base import LabFleetAPIHandler
-
-APPLIES = "Changes apply at the next start of each member's server; running servers keep theirs."
-
-
-def group_view(handler: BaseHandler, group: orm.Group) -> dict[str, Any]:
-    """A group as the API and the admin page show it."""
-    context: LabFleetContext = handler.settings["labfleet"]
-    config, backend = context.groups, context.backend
-    properties = labfleet_properties(group.properties or {})
-    problems: list[str] = []
-    try:
-        checked = check_properties(group.name, properties, config.rules(backend))
-        granted = config.resolve({group.name: checked}).granted()
-    except PropertiesError as e:
-        problems, granted = e.problems, set()
-    members = sorted(group.users, key=lambda u: u.name)
-    return {
-        "name": group.name,
-        "users": [u.name for u in members],
-        "running": [u.name for u in members if handler.users[u].active],
-        "properties": properties,
-        "problems": problems,
-        "configured": group.name in config.properties,
-        "docker_socket": group.name == config.docker_socket_group,
-        "privileged": group.name == config.privileged_group,
-        "backend": backend.name,
-        "not_applied": unapplied(granted, not_applied(backend, context.gpu)),
-        "applies": APPLIES,
-    }
 
 
 class GroupAPIHandler(LabFleetAPIHandler):
@@ -68,8 +29,11 @@ class GroupAPIHandler(LabFleetAPIHandler):
             )
         return group
 
+    def view(self, group: orm.Group) -> dict:
+        return self.labfleet.group_view(group, lambda user: self.users[user].active)
+
     async def get(self, name: str) -> None:
-        self.write(group_view(self, self.target_group(name)))
+        self.write(self.view(self.target_group(name)))
 
     async def put(self, name: str) -> None:
         group = self.target_group(name)
@@ -79,9 +43,8 @@ class GroupAPIHandler(LabFleetAPIHandler):
                 f"Group {name} is set in labfleet.yaml (groups.properties), which is applied "
                 "at every start: edit it there",
             )
-        config = self.labfleet.groups
         try:
-            checked = check_properties(name, self.json_object(), config.rules(self.backend))
+            checked = check_properties(name, self.json_object(), self.labfleet.group_rules)
         except PropertiesError as e:
             raise web.HTTPError(400, f"Nothing was changed: {e}") from None
         # keys of other tools are kept; labfleet's are replaced as a whole
@@ -92,7 +55,7 @@ class GroupAPIHandler(LabFleetAPIHandler):
             self.db, actor=self.current_user.name, action="group.update", target=name,
             properties=sorted(checked),
         )  # fmt: skip
-        self.write({**group_view(self, group), "message": f"Saved group {name}. {APPLIES}"})
+        self.write({**self.view(group), "message": f"Saved group {name}. {GROUP_APPLIES}"})
 
 
 default_handlers = [(r"/api/labfleet/groups/([^/]+)", GroupAPIHandler)]

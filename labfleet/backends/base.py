@@ -14,8 +14,9 @@ from tornado import web
 from traitlets import Float, Instance, List, default
 from traitlets.config import LoggingConfigurable
 
+from .. import environment
 from ..gpu import gpu_devices, gpu_environment
-from ..groups import Grants, PropertiesError, not_applied, start_grants, start_notices
+from ..groups import BackendFacts, Grants, PropertiesError, start_grants, start_notices
 from ..volumes import VolumeState
 
 if TYPE_CHECKING:
@@ -54,9 +55,9 @@ class Backend(LoggingConfigurable):
     data_dir = Instance(Path, help="The labfleet data directory (set by the hub).")
     volumes = List(help="The VolumeSpecs every user has (set by the hub).")
 
-    restart_timeout = Float(
-        60, help="Seconds a restarted server has to answer again."
-    ).tag(config=True)
+    restart_timeout = Float(60, help="Seconds a restarted server has to answer again.").tag(
+        config=True
+    )
 
     def check(self) -> list[Problem]:
         """Cheap checks of what this backend needs; empty when all is well."""
@@ -73,6 +74,16 @@ class Backend(LoggingConfigurable):
     def unapplied_properties(self) -> dict[str, str]:
         """Group properties (labfleet.groups) this backend does not apply, each with why."""
         return {}
+
+    def group_facts(self) -> BackendFacts:
+        """What the groups need to know of this backend, once the hub has set its volumes."""
+        return BackendFacts(
+            name=self.name,
+            protected_paths=tuple(str(p) for p in self.protected_paths()),
+            volume_mounts=tuple(v.mount for v in self.volumes if v.mount),
+            read_only_mounts=self.read_only_mounts,
+            unapplied=self.unapplied_properties(),
+        )
 
     def unsupported(self, what: str) -> BackendError:
         return BackendError(501, f"the {self.name} backend cannot {what}")
@@ -155,8 +166,10 @@ class LabFleetSpawner(LoggingConfigurable):
 
     def resolve_grants(self) -> Grants:
         """Resolve the user's groups now, set the limits and say what is not applied."""
+        context = self.labfleet
+        own = environment.load(context.db, self.user.id)
         try:
-            grants = start_grants(self.labfleet, self.user)
+            grants = start_grants(context.groups, context.group_rules, self.user.groups, own)
         except PropertiesError as e:
             raise web.HTTPError(500, f"{e}. An admin must correct the group.") from None
         if self._configured_limits is None:
@@ -164,7 +177,7 @@ class LabFleetSpawner(LoggingConfigurable):
         mem_limit, cpu_limit = self._configured_limits
         self.mem_limit = mem_limit if grants.mem_limit is None else grants.mem_limit
         self.cpu_limit = cpu_limit if grants.cpu_limit is None else grants.cpu_limit
-        self.notices = start_notices(grants, not_applied(self.backend, self.labfleet.gpu))
+        self.notices = start_notices(grants, context.not_applied)
         for notice in self.notices:
             self.log.warning("Server of %s: %s", self.user.name, notice)
         return grants

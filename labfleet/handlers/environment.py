@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..apihandlers.environment import environment_view
 from ..scopes import ADMIN_SCOPE, ENVIRONMENT
 from .base import LabFleetPageHandler
 
@@ -23,7 +22,7 @@ class EnvironmentPageHandler(LabFleetPageHandler):
             "labfleet/environment.html",
             target=user.name,
             is_self=user.name == self.current_user.name,
-            view=environment_view(self, user),
+            view=self.labfleet.environment_view(user),
         )
 
 

@@ -6,8 +6,7 @@ from jupyterhub import orm
 from tornado import web
 
 from .. import environment
-from ..apihandlers.groups import APPLIES, group_view
-from ..groups import not_applied
+from ..groups.views import GROUP_APPLIES
 from ..scopes import GROUPS_SCOPE
 from .base import LabFleetPageHandler
 
@@ -20,18 +19,18 @@ class GroupsPageHandler(LabFleetPageHandler):
         self.authorize([GROUPS_SCOPE])
         context = self.labfleet
         groups = self.db.query(orm.Group).order_by(orm.Group.name)
-        rules = context.groups.rules(context.backend)
+        rules = context.group_rules
         await self.render_page(
             "labfleet/groups.html",
-            groups=[group_view(self, g) for g in groups],
+            groups=[context.group_view(g, lambda user: self.users[user].active) for g in groups],
             backend=context.backend.name,
-            not_applied=not_applied(context.backend, context.gpu),
+            not_applied=context.not_applied,
             read_only_mounts=context.backend.read_only_mounts,
             protected=rules.protected,
             docker_socket_group=context.groups.docker_socket_group,
             privileged_group=context.groups.privileged_group,
             reserved=environment.reserved_description(),
-            applies=APPLIES,
+            applies=GROUP_APPLIES,
         )
 
 
