@@ -1,51 +1,32 @@
 /*
  * labfleet users page (templates/labfleet/users.html): create users, import a roster,
  * approve sign-ups, reset passwords, rename and delete, through labfleet's JSON API.
- * Requests go through window.labfleet.request (labfleet-panel.js): login cookie,
+ * Requests go through labfleet.request (labfleet-api.js, loaded before it): login cookie,
  * X-XSRFToken, errors as {"status", "message"}. Generated passwords are revealed once
  * and offered as one CSV file; the page keeps them only while it is open.
  */
 (function () {
   "use strict";
 
+  const { request, el, alertBox, showAlert, modalOf, setBusy, lines } = window.labfleet;
   const page = document.querySelector("[data-labfleet-users]");
   const baseUrl = page.dataset.baseUrl;
   const api = `${baseUrl}api/labfleet`;
   const enc = encodeURIComponent;
-  const call = (url, options = {}) =>
-    window.labfleet.request(url, { xsrf: page.dataset.xsrf, baseUrl, ...options });
+  const call = (url, options = {}) => request(url, { xsrf: page.dataset.xsrf, baseUrl, ...options });
   const $ = (selector, root = page) => root.querySelector(selector);
 
   // -- small helpers ------------------------------------------------------------------
 
-  function node(tag, className, text) {
-    const element = document.createElement(tag);
-    if (className) element.className = className;
-    if (text !== undefined) element.textContent = text;
-    return element;
-  }
-
-  function alertBox(kind, message) {
-    const box = node("div", `alert alert-${kind} alert-dismissible fade show`, message);
-    box.setAttribute("role", kind === "danger" ? "alert" : "status");
-    const close = node("button", "btn-close");
-    close.type = "button";
-    close.setAttribute("data-bs-dismiss", "alert");
-    close.setAttribute("aria-label", "Close");
-    box.append(close);
-    return box;
-  }
+  // this page's alerts carry no icon
+  const PLAIN = { icon: null };
 
   function say(kind, message) {
-    $(".lf-alerts").append(alertBox(kind, message));
+    return showAlert($(".lf-alerts"), kind, message, PLAIN);
   }
 
   function fromTemplate(id) {
     return document.getElementById(id).content.firstElementChild.cloneNode(true);
-  }
-
-  function lines(text) {
-    return text.split(/\r?\n/).map((line) => line.trim()).filter(Boolean);
   }
 
   function timeOf(iso) {
@@ -53,14 +34,14 @@
   }
 
   async function busy(button, work) {
-    button.disabled = true;
+    setBusy(button, true);
     try {
       return await work();
     } catch (error) {
       say("danger", error.message);
       return undefined;
     } finally {
-      button.disabled = false;
+      setBusy(button, false);
     }
   }
 
@@ -73,7 +54,7 @@
   function download(credentials) {
     const rows = [["username", "password"], ...credentials.map((c) => [c.username, c.password])];
     const text = rows.map((row) => row.map(csvField).join(",")).join("\r\n") + "\r\n";
-    const link = node("a");
+    const link = el("a");
     link.href = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
     link.download = `labfleet-credentials-${new Date().toISOString().slice(0, 16).replace(/[:T]/g, "")}.csv`;
     document.body.append(link);
@@ -89,30 +70,33 @@
   }
 
   function credentialsTable(credentials) {
-    const wrap = node("div", "lf-credentials mt-2");
-    wrap.append(
-      node("p", "small text-body-secondary mb-1",
-        "Shown once: the hub does not keep these passwords. Download them now.")
-    );
-    const table = node("table", "table table-sm table-bordered font-monospace mb-2");
+    const table = el("table", { class: "table table-sm table-bordered font-monospace mb-2" });
     const head = table.createTHead().insertRow();
-    for (const title of ["username", "password"]) head.append(node("th", "", title));
+    for (const title of ["username", "password"]) head.append(el("th", { text: title }));
     const body = table.createTBody();
     for (const { username, password } of credentials) {
       const row = body.insertRow();
-      row.append(node("td", "", username), node("td", "lf-password", password));
+      row.append(el("td", { text: username }), el("td", { class: "lf-password", text: password }));
     }
-    const button = node("button", "btn btn-success btn-sm lf-download", "Download CSV");
-    button.type = "button";
-    button.addEventListener("click", () => download(credentials));
-    wrap.append(table, button);
-    return wrap;
+    return el(
+      "div",
+      { class: "lf-credentials mt-2" },
+      el("p", {
+        class: "small text-body-secondary mb-1",
+        text: "Shown once: the hub does not keep these passwords. Download them now.",
+      }),
+      table,
+      el("button", {
+        type: "button",
+        class: "btn btn-success btn-sm lf-download",
+        text: "Download CSV",
+        onclick: () => download(credentials),
+      }),
+    );
   }
 
   function rejectedList(items, describe) {
-    const list = node("ul", "lf-rejected small text-danger mb-2");
-    for (const item of items) list.append(node("li", "", describe(item)));
-    return list;
+    return el("ul", { class: "lf-rejected small text-danger mb-2" }, ...items.map((item) => el("li", { text: describe(item) })));
   }
 
   // -- create ---------------------------------------------------------------------------
@@ -141,9 +125,12 @@
       const answer = await call(`${api}/users`, { method: "POST", body });
       const credentials = await reveal(answer.created.map((c) => c.username));
       const parts = [
-        node("p", "mb-1 lf-summary",
-          `Created ${answer.created.length} user${answer.created.length === 1 ? "" : "s"}` +
-          (answer.rejected.length ? `; ${answer.rejected.length} refused:` : "."))
+        el("p", {
+          class: "mb-1 lf-summary",
+          text:
+            `Created ${answer.created.length} user${answer.created.length === 1 ? "" : "s"}` +
+            (answer.rejected.length ? `; ${answer.rejected.length} refused:` : "."),
+        }),
       ];
       if (answer.rejected.length) parts.push(rejectedList(answer.rejected, (r) => `${r.username}: ${r.reason}`));
       if (credentials.length) parts.push(credentialsTable(credentials));
@@ -168,27 +155,28 @@
     busy($("#lf-import-submit"), async () => {
       const answer = await call(`${api}/users/import`, { method: "POST", body: { roster } });
       const credentials = await reveal(answer.generated);
-      const summary = node("p", "mb-2 lf-summary");
+      const summary = el("p", { class: "mb-2 lf-summary" });
       const rows = [];
       for (const status of ["created", "updated", "unchanged", "rejected"]) {
-        const badge = node("span", `badge text-bg-${STATUS_CLASS[status]} me-1`, `${answer[status].length} ${status}`);
-        summary.append(badge);
+        summary.append(el("span", { class: `badge text-bg-${STATUS_CLASS[status]} me-1`, text: `${answer[status].length} ${status}` }));
         for (const item of answer[status]) {
           rows.push({ line: item.line, status, who: item.username || item.text, detail: item.detail || item.reason || "" });
         }
       }
       rows.sort((a, b) => a.line - b.line);
-      const table = node("table", "table table-sm mb-2 lf-report");
+      const table = el("table", { class: "table table-sm mb-2 lf-report" });
       const head = table.createTHead().insertRow();
-      for (const title of ["line", "user", "result", "detail"]) head.append(node("th", "", title));
+      for (const title of ["line", "user", "result", "detail"]) head.append(el("th", { text: title }));
       const body = table.createTBody();
       for (const row of rows) {
         const tr = body.insertRow();
         tr.className = `lf-${row.status}`;
-        const badge = node("span", `badge text-bg-${STATUS_CLASS[row.status]}`, row.status);
-        const cell = node("td");
-        cell.append(badge);
-        tr.append(node("td", "", String(row.line)), node("td", "font-monospace", row.who), cell, node("td", "small", row.detail));
+        tr.append(
+          el("td", { text: String(row.line) }),
+          el("td", { class: "font-monospace", text: row.who }),
+          el("td", {}, el("span", { class: `badge text-bg-${STATUS_CLASS[row.status]}`, text: row.status })),
+          el("td", { class: "small", text: row.detail }),
+        );
       }
       const parts = [summary, table];
       if (credentials.length) parts.push(credentialsTable(credentials));
@@ -210,7 +198,7 @@
     if (account.locked_seconds > 0) list.push(["danger", `locked ${Math.ceil(account.locked_seconds / 60)} min`]);
     if (account.must_change_password) list.push(["warning", "must change password"]);
     if (account.reveal_until) list.push(["info", `password revealable until ${timeOf(account.reveal_until)}`]);
-    return list.map(([kind, text]) => node("span", `badge text-bg-${kind} me-1`, text));
+    return list.map(([kind, text]) => el("span", { class: `badge text-bg-${kind} me-1`, text }));
   }
 
   function userRow(account) {
@@ -305,9 +293,8 @@
         say("warning", `The password of ${name} can no longer be revealed: reset it for a new one.`);
         return;
       }
-      const box = alertBox("info", `New password of ${name} (shown once): `);
-      box.insertBefore(node("code", "lf-password user-select-all", credentials[0].password), box.lastChild);
-      $(".lf-alerts").append(box);
+      const box = say("info", `New password of ${name} (shown once): `);
+      $(".lf-alert-message", box).append(el("code", { class: "lf-password user-select-all", text: credentials[0].password }));
     },
     rename(name) {
       openModal("lf-rename-modal", name);
@@ -338,7 +325,7 @@
     const element = document.getElementById(id);
     $(".lf-target", element).textContent = name;
     $(".lf-modal-error", element).hidden = true;
-    window.bootstrap.Modal.getOrCreateInstance(element).show();
+    modalOf(element).show();
   }
 
   function confirmIn(id, work) {
@@ -350,7 +337,7 @@
       submit.disabled = true;
       try {
         await work(modalTarget);
-        window.bootstrap.Modal.getOrCreateInstance(element).hide();
+        modalOf(element).hide();
         await refresh();
       } catch (e) {
         error.textContent = e.message;
