@@ -354,7 +354,11 @@ class LabFleet(JupyterHub):
             settings=self.settings_source(),
         )
         brand = hub_brand(self.branding, self.hub_prefix)
-        self.template_vars = {"labfleet_branding": brand, **self.template_vars}
+        self.template_vars = {
+            "labfleet_branding": brand,
+            "labfleet_nav": handlers.Navigation(),
+            **self.template_vars,
+        }
         super().init_tornado_settings()
         # JupyterHub's request log also records its logins, users and servers in the audit log
         self.tornado_settings["log_function"] = audited(self.tornado_settings["log_function"])

@@ -1,12 +1,26 @@
-"""Who may call a labfleet route: JupyterHub scopes, checked the same way for API and pages."""
+"""Who may call a labfleet route: one decorator on each handler method, for API and pages.
+
+As JupyterHub's own ``@needs_scope`` (``jupyterhub.scopes``), but for labfleet's custom
+scopes too (JupyterHub's refuses scopes it does not know when the module is imported, and
+custom ones are only known once the hub has started). The method's ``user_name`` argument
+filters the scopes for that user; nothing else in the method checks permissions.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from jupyterhub.handlers import BaseHandler
 from jupyterhub.scopes import has_scope
 from tornado import web
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# the attribute where a handler method keeps the scopes it needs (() for a public one)
+SCOPES_ATTRIBUTE = "labfleet_scopes"
 
 
 def authorize(handler: BaseHandler, scopes: Sequence[str], user_name: str | None = None) -> None:
@@ -24,3 +38,54 @@ def authorize(handler: BaseHandler, scopes: Sequence[str], user_name: str | None
         raise web.HTTPError(404, "No access to this user, or no such user")
     target = f" for user {user_name}" if user_name else ""
     raise web.HTTPError(403, f"Requires one of the scopes {', '.join(scopes)}{target}")
+
+
+def needs_scope(*scopes: str, own: bool = False) -> Callable[[F], F]:
+    """Decorate a handler method: it runs only for a caller holding one of ``scopes``.
+
+    For a method with a ``user_name`` argument the scopes are checked for that user; a
+    route without a name in its path (``user_name`` None), or ``own``, means the caller's
+    own account, and the caller must then be a user (not a service).
+    """
+    if not scopes:
+        raise ValueError("needs_scope needs at least one scope; use @public for open routes")
+
+    def decorate(method: F) -> F:
+        signature = inspect.signature(method)
+        binds_user = "user_name" in signature.parameters
+
+        @functools.wraps(method)
+        def checked(handler: BaseHandler, *args: Any, **kwargs: Any) -> Any:
+            user_name = None
+            if binds_user:
+                bound = signature.bind(handler, *args, **kwargs)
+                bound.apply_defaults()
+                user_name = bound.arguments["user_name"]
+            if own or (binds_user and user_name is None):
+                caller = handler.current_user
+                if caller is not None and caller.kind != "user":
+                    raise web.HTTPError(403, "This is for users' own accounts, not services")
+                user_name = caller.name if caller is not None else None
+            authorize(handler, scopes, user_name)
+            return method(handler, *args, **kwargs)
+
+        setattr(checked, SCOPES_ATTRIBUTE, tuple(scopes))
+        return checked  # type: ignore[return-value]
+
+    return decorate
+
+
+def public(method: F) -> F:
+    """Decorate a handler method that anyone may call (a sign-up form, say)."""
+    setattr(method, SCOPES_ATTRIBUTE, ())
+    return method
+
+
+def declared_scopes(method: Callable[..., Any]) -> tuple[str, ...] | None:
+    """The scopes a handler method declares (() if public); None if it declares none."""
+    return getattr(method, SCOPES_ATTRIBUTE, None)
+
+
+def holds_any(parsed_scopes: Mapping[str, Any], scopes: Sequence[str]) -> bool:
+    """Whether the caller holds one of ``scopes`` for anyone (what a link to a page needs)."""
+    return any(scope in parsed_scopes for scope in scopes)

@@ -1,4 +1,8 @@
-"""labfleet's RBAC scopes: users hold them for themselves, ``admin:servers`` for everyone."""
+"""Every RBAC scope labfleet names: its own custom scopes and the JupyterHub scopes it accepts.
+
+Users hold labfleet's per-user scopes for themselves (JupyterHub's ``extra_user_scopes``);
+``admin:servers`` grants every labfleet route on a user, for every user.
+"""
 
 from __future__ import annotations
 
@@ -22,18 +26,17 @@ CUSTOM_SCOPES = {
 # every user holds these for their own server (JupyterHub's extra_user_scopes)
 USER_SCOPES = [f"{scope}!user" for scope in CUSTOM_SCOPES]
 
-# a holder of this scope for a user may use every labfleet route for that user
-ADMIN_SCOPE = "admin:servers"
-
-# JupyterHub's scope for groups: reading and setting their labfleet properties
-GROUPS_SCOPE = "admin:groups"
-
 # the platform pages (audit log, settings): not per user, so not among USER_SCOPES;
-# holders of PLATFORM_ADMIN_SCOPE (JupyterHub's admins) may use them all
+# holders of ADMIN_USERS (JupyterHub's admins) may use them all
 AUDIT = "custom:labfleet:audit"
 SETTINGS = "custom:labfleet:settings"
 PLATFORM_SCOPES = {
     AUDIT: {"description": "Read the audit log."},
     SETTINGS: {"description": "Read the platform's settings (secrets masked) and GPU status."},
 }
-PLATFORM_ADMIN_SCOPE = "admin:users"
+
+# JupyterHub's own scopes that labfleet's routes accept
+ADMIN_SERVERS = "admin:servers"  # every labfleet route on a user, for that user
+ADMIN_USERS = "admin:users"  # accounts; and the platform pages
+ADMIN_GROUPS = "admin:groups"  # groups and their labfleet properties
+DELETE_USERS = "delete:users"

@@ -1,4 +1,4 @@
-"""The OpenAPI description and the served routes agree."""
+"""The OpenAPI description and the served routes agree, scopes included."""
 
 from __future__ import annotations
 
@@ -9,32 +9,33 @@ import yaml
 
 import labfleet
 from labfleet.apihandlers import default_handlers
-from labfleet.apihandlers.base import LabFleetAPIHandler
+from labfleet.authz import declared_scopes
 
 SPEC = yaml.safe_load((Path(labfleet.__file__).parent / "openapi.yaml").read_text())
-METHODS = {"get", "post", "put", "patch", "delete"}
+METHODS = ("get", "post", "put", "patch", "delete")
 
 
-def served() -> dict[str, dict[str, str]]:
-    """path -> {method: scope} from the handlers the hub serves."""
+def served() -> dict[str, dict[str, list[str]]]:
+    """path -> {method: scopes}, as the hub's handlers declare them."""
     routes = {}
     for pattern, handler, *_ in default_handlers:
         path = re.sub(r"\(\[\^/\]\+\)", "{name}", pattern.removeprefix("/api/labfleet"))
-        methods = set()
-        for cls in handler.__mro__[: handler.__mro__.index(LabFleetAPIHandler)]:
-            methods |= METHODS & set(vars(cls))
-        routes[path] = {method: handler.scope for method in methods}
+        routes[path] = {
+            method: list(declared_scopes(getattr(handler, method)) or ())
+            for method in METHODS
+            if declared_scopes(getattr(handler, method)) is not None
+        }
     return routes
 
 
-def documented() -> dict[str, dict[str, str]]:
+def documented() -> dict[str, dict[str, list[str]]]:
     return {
-        path: {method: op["x-scope"] for method, op in item.items() if method in METHODS}
+        path: {method: op["x-scopes"] for method, op in item.items() if method in METHODS}
         for path, item in SPEC["paths"].items()
     }
 
 
-def test_every_served_route_is_documented_with_its_scope():
+def test_every_served_route_is_documented_with_its_scopes():
     assert served() == documented()
 
 

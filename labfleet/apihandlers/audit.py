@@ -5,18 +5,16 @@ from __future__ import annotations
 from tornado import web
 
 from ..audit import reading
-from ..authz import authorize
-from ..scopes import AUDIT, PLATFORM_ADMIN_SCOPE
+from ..authz import needs_scope
+from ..scopes import ADMIN_USERS, AUDIT
 from .base import LabFleetAPIHandler
 
 
 class AuditAPIHandler(LabFleetAPIHandler):
     """GET ?user=&action=&since=&until=&limit=&offset=: events newest first, and their total."""
 
-    scope = AUDIT
-
+    @needs_scope(AUDIT, ADMIN_USERS)
     async def get(self) -> None:
-        authorize(self, (self.scope, PLATFORM_ADMIN_SCOPE))
         try:
             wanted = reading.parse_filter(lambda name: self.get_argument(name, None))
         except ValueError as e:

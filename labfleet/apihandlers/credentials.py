@@ -5,18 +5,16 @@ from __future__ import annotations
 from tornado import web
 
 from .. import audit
-from ..authz import authorize
+from ..authz import needs_scope
+from ..scopes import ADMIN_USERS
 from .base import LabFleetAPIHandler
-from .users import ADMIN_USERS
 
 
 class CredentialsAPIHandler(LabFleetAPIHandler):
     """POST {"usernames": [...]}: the passwords still revealable; each leaves memory now."""
 
-    scope = ADMIN_USERS
-
+    @needs_scope(ADMIN_USERS)
     async def post(self) -> None:
-        authorize(self, [self.scope])
         names = self.json_object().get("usernames")
         if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
             raise web.HTTPError(400, 'Give the users as {"usernames": ["name", ...]}')

@@ -5,19 +5,20 @@ from __future__ import annotations
 from tornado import web
 
 from .. import environment
+from ..authz import needs_scope
 from ..groups.views import ENVIRONMENT_APPLIES
-from ..scopes import ENVIRONMENT
+from ..scopes import ADMIN_SERVERS, ENVIRONMENT
 from .base import LabFleetAPIHandler
 
 
 class EnvironmentAPIHandler(LabFleetAPIHandler):
     """GET: the user's own variables. PUT {"environment": {NAME: value}}: replace them all."""
 
-    scope = ENVIRONMENT
-
+    @needs_scope(ENVIRONMENT, ADMIN_SERVERS)
     async def get(self, user_name: str) -> None:
         self.write(self.labfleet.environment_view(self.target_user(user_name)))
 
+    @needs_scope(ENVIRONMENT, ADMIN_SERVERS)
     async def put(self, user_name: str) -> None:
         user = self.target_user(user_name)
         view = self.labfleet.environment_view(user)

@@ -6,20 +6,17 @@ from jupyterhub import orm
 from tornado import web
 
 from .. import audit
-from ..authz import authorize
+from ..authz import needs_scope
 from ..groups import PROPERTIES, PropertiesError, check_properties
 from ..groups.views import GROUP_APPLIES
-from ..scopes import GROUPS_SCOPE
+from ..scopes import ADMIN_GROUPS
 from .base import LabFleetAPIHandler
 
 
 class GroupAPIHandler(LabFleetAPIHandler):
     """GET: a group's labfleet properties. PUT {properties}: replace them (other keys kept)."""
 
-    scope = GROUPS_SCOPE
-
     def target_group(self, name: str) -> orm.Group:
-        authorize(self, [self.scope])
         group = orm.Group.find(self.db, name)
         if group is None:
             raise web.HTTPError(
@@ -32,9 +29,11 @@ class GroupAPIHandler(LabFleetAPIHandler):
     def view(self, group: orm.Group) -> dict:
         return self.labfleet.group_view(group, lambda user: self.users[user].active)
 
+    @needs_scope(ADMIN_GROUPS)
     async def get(self, name: str) -> None:
         self.write(self.view(self.target_group(name)))
 
+    @needs_scope(ADMIN_GROUPS)
     async def put(self, name: str) -> None:
         group = self.target_group(name)
         if name in self.labfleet.groups.properties:

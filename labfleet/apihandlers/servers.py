@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..scopes import LOGS, RESTART
+from ..authz import needs_scope
+from ..scopes import ADMIN_SERVERS, LOGS, RESTART
 from .base import LabFleetAPIHandler
 
 MAX_TAIL = 5000
@@ -13,8 +14,7 @@ MAX_TAIL = 5000
 class RestartAPIHandler(LabFleetAPIHandler):
     """POST: restart the running server in place; answers once it answers again."""
 
-    scope = RESTART
-
+    @needs_scope(RESTART, ADMIN_SERVERS)
     async def post(self, user_name: str) -> None:
         user = self.target_user(user_name)
         spawner = user.spawner
@@ -31,8 +31,7 @@ class RestartAPIHandler(LabFleetAPIHandler):
 class LogsAPIHandler(LabFleetAPIHandler):
     """GET: the last ?tail=N lines the server printed."""
 
-    scope = LOGS
-
+    @needs_scope(LOGS, ADMIN_SERVERS)
     async def get(self, user_name: str) -> None:
         user = self.target_user(user_name)
         tail = self.get_argument("tail", "200")

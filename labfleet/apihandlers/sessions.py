@@ -8,15 +8,14 @@ from jupyterhub.user import User
 from tornado import web
 
 from .. import culling
-from ..scopes import SESSION
+from ..authz import needs_scope
+from ..scopes import ADMIN_SERVERS, SESSION
 from ..timestamps import utc
 from .base import LabFleetAPIHandler
 
 
 class SessionBase(LabFleetAPIHandler):
     """What the session routes share: the session of a user, as the API answers it."""
-
-    scope = SESSION
 
     def session(self, user: User) -> dict:
         spawner = user.spawner
@@ -34,6 +33,7 @@ class SessionBase(LabFleetAPIHandler):
 class SessionAPIHandler(SessionBase):
     """GET: deadline, time left and hours that can still be added."""
 
+    @needs_scope(SESSION, ADMIN_SERVERS)
     async def get(self, user_name: str) -> None:
         self.write(self.session(self.target_user(user_name)))
 
@@ -41,6 +41,7 @@ class SessionAPIHandler(SessionBase):
 class ExtendSessionAPIHandler(SessionBase):
     """POST {"hours": n}: add whole hours to the idle timeout, truncated at the cap."""
 
+    @needs_scope(SESSION, ADMIN_SERVERS)
     async def post(self, user_name: str) -> None:
         user = self.target_user(user_name)
         hours = self.json_object().get("hours")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 from .. import settings_report
-from ..authz import authorize
-from ..scopes import PLATFORM_ADMIN_SCOPE, SETTINGS
+from ..authz import needs_scope
+from ..scopes import ADMIN_USERS, SETTINGS
 from .base import LabFleetAPIHandler
 
 
 class SettingsAPIHandler(LabFleetAPIHandler):
     """GET: the settings of every section (secrets masked) and the GPU status."""
 
-    scope = SETTINGS
-
+    @needs_scope(SETTINGS, ADMIN_USERS)
     async def get(self) -> None:
-        authorize(self, (self.scope, PLATFORM_ADMIN_SCOPE))
         self.write(settings_report.report(self.labfleet.settings, self.labfleet.gpu))
 
 

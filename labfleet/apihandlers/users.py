@@ -9,55 +9,38 @@ from __future__ import annotations
 
 from jupyterhub import orm
 from jupyterhub.apihandlers.users import UserAPIHandler
-from jupyterhub.scopes import needs_scope
 from jupyterhub.user import User
-from jupyterhub.utils import maybe_future
 from nativeauthenticator.orm import UserInfo
-from sqlalchemy.orm import Session
 from tornado import web
 
 from ..auth import roster
 from ..auth.accounts import Accounts
 from ..auth.authenticator import LabFleetAuthenticator, sentence
 from ..auth.provision import Provisioner
-from ..authz import authorize
-from ..db.models import Account, SessionExtension
+from ..authz import needs_scope
+from ..db.models import Account
+from ..scopes import ADMIN_USERS, DELETE_USERS
 from ..timestamps import iso
 from .base import LabFleetAPIHandler
 
-ADMIN_USERS = "admin:users"
-
-
-def move_rows(db: Session, authenticator: object, old: str, new: str) -> None:
-    """Rename labfleet's rows of a user, not committed (the audit log keeps its history)."""
-    if isinstance(authenticator, LabFleetAuthenticator):
-        authenticator.rename_user(old, new)
-    extension = db.get(SessionExtension, old)
-    if extension is not None:
-        extension.username = new
-
-
-def forget_rows(db: Session, name: str) -> None:
-    """Delete labfleet's rows of a deleted user (the authenticator deletes its own)."""
-    extension = db.get(SessionExtension, name)
-    if extension is not None:
-        db.delete(extension)
-        db.commit()
-
 
 class AccountsBase(LabFleetAPIHandler):
-    """What the account routes share: the scope, the settings, the provisioner, the model."""
-
-    scope = ADMIN_USERS
+    """What the account routes share: the settings, the provisioner, the model."""
 
     @property
     def accounts(self) -> Accounts:
         return self.labfleet.accounts
 
-    def provisioner(self, user_name: str | None = None) -> Provisioner:
-        """Once the caller may manage accounts (of ``user_name``): 409 unless native accounts."""
-        authorize(self, [self.scope], user_name)
-        return Provisioner(self, self.accounts)
+    def provisioner(self) -> Provisioner:
+        """The account changes of the caller, on this hub."""
+        return Provisioner(
+            db=self.db,
+            authenticator=self.authenticator,
+            users=self.users,
+            backend=self.backend,
+            credentials=self.accounts.credentials,
+            actor=self.current_user.name,
+        )
 
     def body(self, allowed: set[str]) -> dict:
         """The JSON object of the request; 400 for keys outside ``allowed``."""
@@ -107,8 +90,9 @@ class AccountsBase(LabFleetAPIHandler):
 class UsersAPIHandler(AccountsBase):
     """GET: every account. POST {"usernames", "groups", "must_change_password"}: create users."""
 
+    @needs_scope(ADMIN_USERS)
     async def get(self) -> None:
-        authenticator = self.provisioner().authenticator
+        authenticator = self.provisioner().native().authenticator
         users = {u.name: self.users[u] for u in self.db.query(orm.User)}
         infos = {i.username: i for i in self.db.query(UserInfo)}
         rows = {r.username: r for r in self.db.query(Account)}
@@ -124,8 +108,9 @@ class UsersAPIHandler(AccountsBase):
             }
         )
 
+    @needs_scope(ADMIN_USERS)
     async def post(self) -> None:
-        provisioner = self.provisioner()
+        provisioner = self.provisioner().native()
         body = self.body({"usernames", "groups", "must_change_password"})
         usernames = body.get("usernames")
         group_names = body.get("groups", [])
@@ -169,8 +154,9 @@ class UsersAPIHandler(AccountsBase):
 class ImportAPIHandler(AccountsBase):
     """POST {"roster": text}: apply a roster line by line; idempotent."""
 
+    @needs_scope(ADMIN_USERS)
     async def post(self) -> None:
-        provisioner = self.provisioner()
+        provisioner = self.provisioner().native()
         text = self.body({"roster"}).get("roster")
         if not isinstance(text, str):
             raise web.HTTPError(400, 'Give the roster file\'s text as {"roster": "..."}')
@@ -206,13 +192,14 @@ class AccountAPIHandler(AccountsBase):
 
     def existing(self, user_name: str) -> tuple[Provisioner, User | None, UserInfo | None]:
         """The provisioner, the hub user and the native account; 404 if neither exists."""
-        provisioner = self.provisioner(user_name)
+        provisioner = self.provisioner().native()
         user = self.find_user(user_name)
         info = provisioner.authenticator.get_user(user_name)
         if user is None and info is None:
             raise web.HTTPError(404, f"No such user: {user_name}")
         return provisioner, user, info
 
+    @needs_scope(ADMIN_USERS)
     async def patch(self, user_name: str) -> None:
         provisioner, user, info = self.existing(user_name)
         body = self.body({"approved", "must_change_password", "locked"})
@@ -245,6 +232,7 @@ class AccountAPIHandler(AccountsBase):
         self.db.commit()
         self.write(self.account(user_name))
 
+    @needs_scope(ADMIN_USERS)
     async def delete(self, user_name: str) -> None:
         provisioner, user, _ = self.existing(user_name)
         delete_volumes = self.json_object().get("delete_volumes")
@@ -259,29 +247,13 @@ class AccountAPIHandler(AccountsBase):
             self.write({"deleted": user_name, "volumes_deleted": False,
                         "message": f"Rejected the sign-up of {user_name}"})  # fmt: skip
             return
-        if user.name == self.current_user.name:
-            raise web.HTTPError(400, "You cannot delete yourself")
-        if user.spawner.pending:
-            raise web.HTTPError(
-                409, f"{user.name}'s server is {user.spawner.pending}: try again soon"
-            )
+        provisioner.check_deletable(user)
         async with self.operation(
             "user.delete", user, delete_volumes=delete_volumes, rate_limited=False
         ):
-            if user.running:
-                await self.stop_single_user(user)
-                if user.spawner._stop_pending:
-                    raise web.HTTPError(
-                        409, f"{user.name}'s server is still stopping: try again soon"
-                    )
-            if delete_volumes:
-                await self.backend.reset_volumes(user.name, [v.name for v in self.backend.volumes])
-            # then as JupyterHub's own DELETE /api/users/{name}
-            await maybe_future(self.authenticator.delete_user(user))
-            await user.delete_spawners()
-            self.users.delete(user)
-            forget_rows(self.db, user.name)
-            self.accounts.credentials.forget(user.name)
+            await provisioner.delete(
+                user, delete_volumes=delete_volumes, stop=self.stop_single_user
+            )
         kept = "deleted" if delete_volumes else "kept"
         self.write({"deleted": user.name, "volumes_deleted": delete_volumes,
                     "message": f"Deleted {user.name}; their volumes were {kept}"})  # fmt: skip
@@ -290,8 +262,9 @@ class AccountAPIHandler(AccountsBase):
 class PasswordAPIHandler(AccountsBase):
     """POST {"password"?, "must_change_password"?}: set a given or generated password."""
 
+    @needs_scope(ADMIN_USERS)
     async def post(self, user_name: str) -> None:
-        provisioner = self.provisioner(user_name)
+        provisioner = self.provisioner().native()
         if not provisioner.exists(user_name):
             raise web.HTTPError(404, f"No such user: {user_name}")
         body = self.body({"password", "must_change_password"})
@@ -314,10 +287,10 @@ class PasswordAPIHandler(AccountsBase):
         )
 
 
-class HubUserAPIHandler(UserAPIHandler, LabFleetAPIHandler):
+class HubUserAPIHandler(UserAPIHandler, AccountsBase):
     """JupyterHub's /api/users/{name}: a rename moves the user's volumes and rows first."""
 
-    @needs_scope("admin:users")
+    @needs_scope(ADMIN_USERS)
     async def patch(self, user_name: str) -> None:
         user = self.find_user(user_name)
         new_name = self.new_name(user)
@@ -334,7 +307,7 @@ class HubUserAPIHandler(UserAPIHandler, LabFleetAPIHandler):
         async with self.operation("user.rename", user, new_name=new_name, rate_limited=False):
             await self.backend.rename_volumes(user_name, new_name)
             try:
-                move_rows(self.db, self.authenticator, user_name, new_name)
+                self.provisioner().move_rows(user_name, new_name)
                 await super().patch(user_name)  # commits the rows with the new name
             except Exception:
                 self.db.rollback()
@@ -355,15 +328,14 @@ class HubUserAPIHandler(UserAPIHandler, LabFleetAPIHandler):
             return None
         return new
 
-    @needs_scope("delete:users")
+    @needs_scope(DELETE_USERS)
     async def delete(self, user_name: str) -> None:
-        user = self.find_user(user_name)
-        if user is None:
-            raise web.HTTPError(404, f"No such user: {user_name}")
+        user = self.target_user(user_name)
+        provisioner = self.provisioner()
+        provisioner.check_deletable(user)
         async with self.operation("user.delete", user, delete_volumes=False, rate_limited=False):
-            await super().delete(user_name)
-            forget_rows(self.db, user.name)
-            self.labfleet.accounts.credentials.forget(user.name)
+            await provisioner.delete(user, delete_volumes=False, stop=self.stop_single_user)
+        self.set_status(204)
 
 
 def server_state(user: User | None) -> str | None:

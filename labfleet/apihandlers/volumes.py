@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..scopes import VOLUMES
+from ..authz import needs_scope
+from ..scopes import ADMIN_SERVERS, VOLUMES
 from .base import LabFleetAPIHandler
 
 
 class VolumesAPIHandler(LabFleetAPIHandler):
     """GET: the volumes and their sizes. DELETE {"volumes": [...]}: reset those, server stopped."""
 
-    scope = VOLUMES
-
+    @needs_scope(VOLUMES, ADMIN_SERVERS)
     async def get(self, user_name: str) -> None:
         user = self.target_user(user_name)
         volumes = await self.backend.list_volumes(user.name)
@@ -24,6 +24,7 @@ class VolumesAPIHandler(LabFleetAPIHandler):
             }
         )
 
+    @needs_scope(VOLUMES, ADMIN_SERVERS)
     async def delete(self, user_name: str) -> None:
         user = self.target_user(user_name)
         names = self.json_object().get("volumes")

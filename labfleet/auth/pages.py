@@ -18,6 +18,7 @@ from tornado import web
 from tornado.httputil import url_concat
 
 from .. import audit
+from ..authz import needs_scope, public
 from ..handlers.base import LabFleetPageHandler
 from ..scopes import PASSWORD
 from . import passwords
@@ -61,10 +62,12 @@ class SignupHandler(AccountPage):
                 404, "Sign-up is turned off on this hub: ask an admin for an account."
             )
 
+    @public
     async def get(self) -> None:
         self.prepare_signup()
         await self.render_page("labfleet/signup.html", username="", error=None, done=None)
 
+    @public
     async def post(self) -> None:
         self.prepare_signup()
         authenticator = self.authenticator
@@ -120,8 +123,6 @@ class SignupHandler(AccountPage):
 class ChangePasswordHandler(AccountPage):
     """The logged-in user changes their own password, giving the current one."""
 
-    scope = PASSWORD
-
     async def render_form(self, error: str | None = None, done: str | None = None) -> None:
         user = self.current_user
         await self.render_page(
@@ -132,19 +133,14 @@ class ChangePasswordHandler(AccountPage):
             done=done,
         )
 
-    def authorize_self(self) -> None:
-        if self.current_user.kind != "user":
-            raise web.HTTPError(403, "Only users have a password to change")
-        self.authorize([self.scope], self.current_user.name)
-
     @web.authenticated
+    @needs_scope(PASSWORD, own=True)
     async def get(self) -> None:
-        self.authorize_self()
         await self.render_form()
 
     @web.authenticated
+    @needs_scope(PASSWORD, own=True)
     async def post(self) -> None:
-        self.authorize_self()
         user = self.current_user
         authenticator = self.authenticator
         info = authenticator.get_user(user.name)

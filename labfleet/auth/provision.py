@@ -1,26 +1,32 @@
-"""Account changes an admin makes through the API: create users, reset passwords, rosters.
+"""Account changes an admin makes through the API: create, reset passwords, rosters, delete.
 
-Hashing is slow on purpose (bcrypt): it runs in threads, every hash of a request at
-once, and the database changes follow one user at a time, each committed and audited
-on its own so that one failure never undoes the others.
+Hashing is slow on purpose (bcrypt): it runs on the hashing pool (:mod:`labfleet.blocking`),
+and the database changes follow one user at a time, each committed and audited on its
+own so that one failure never undoes the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from jupyterhub import orm
-from jupyterhub.handlers import BaseHandler
+from jupyterhub import orm, roles
+from jupyterhub.auth import Authenticator
+from jupyterhub.metrics import TOTAL_USERS
+from jupyterhub.user import User, UserDict
 from jupyterhub.utils import maybe_future
+from sqlalchemy.orm import Session
 from tornado import web
+from tornado.log import app_log
 
-from .. import audit
+from .. import audit, blocking
+from ..backends.base import Backend
+from ..db.models import SessionExtension
 from . import passwords
-from .accounts import Accounts
 from .authenticator import LabFleetAuthenticator
+from .credentials import Credentials
 from .roster import Entry, Rejected, masked
 
 
@@ -41,25 +47,42 @@ class Outcome:
 
 
 class Provisioner:
-    """Account changes made by the caller of ``handler``."""
+    """Account changes made by ``actor``, on the hub's database, users and backend."""
 
-    def __init__(self, handler: BaseHandler, accounts: Accounts):
-        authenticator = handler.authenticator
-        if not isinstance(authenticator, LabFleetAuthenticator):
+    def __init__(
+        self,
+        *,
+        db: Session,
+        authenticator: Authenticator,
+        users: UserDict,
+        backend: Backend,
+        credentials: Credentials,
+        actor: str,
+    ):
+        self.db = db
+        self.authenticator = authenticator
+        self.users = users
+        self.backend = backend
+        self.credentials = credentials
+        self.actor = actor
+
+    def native(self) -> Provisioner:
+        """This provisioner, once sure the hub keeps passwords (409 otherwise)."""
+        if not isinstance(self.authenticator, LabFleetAuthenticator):
             raise web.HTTPError(
                 409,
                 "labfleet manages passwords only with its own authenticator; this hub "
-                f"uses {type(authenticator).__name__}",
+                f"uses {type(self.authenticator).__name__}",
             )
-        self.handler = handler
-        self.db = handler.db
-        self.authenticator = authenticator
-        self.credentials = accounts.credentials
-        self.actor = handler.current_user.name
+        return self
+
+    def find_user(self, username: str) -> User | None:
+        orm_user = orm.User.find(self.db, username)
+        return self.users[orm_user] if orm_user is not None else None
 
     def exists(self, username: str) -> bool:
         """Whether ``username`` is a hub user or has a native account (a pending sign-up)."""
-        return bool(self.handler.find_user(username) or self.authenticator.get_user(username))
+        return bool(self.find_user(username) or self.authenticator.get_user(username))
 
     def groups(self, names: Sequence[str]) -> list[orm.Group]:
         """The JupyterHub groups named; 400 naming those that do not exist."""
@@ -79,9 +102,7 @@ class Provisioner:
     ) -> list[tuple[str, datetime]]:
         """Create users with generated passwords; (name, revealable until) of each."""
         chosen = [passwords.generate() for _ in usernames]
-        hashes = await asyncio.gather(
-            *(asyncio.to_thread(passwords.hash_password, s) for s in chosen)
-        )
+        hashes = await asyncio.gather(*(hash_password(s) for s in chosen))
         created = []
         for username, secret, hashed in zip(usernames, chosen, hashes, strict=True):
             if self.exists(username):
@@ -99,8 +120,14 @@ class Provisioner:
 
     async def add_hub_user(self, username: str) -> None:
         """The JupyterHub user ``username``, created as JupyterHub's own API does."""
-        user = self.handler.user_from_username(username)
-        await maybe_future(self.authenticator.add_user(user))
+        orm_user = orm.User.find(self.db, username)
+        if orm_user is None:
+            orm_user = orm.User(name=username)
+            self.db.add(orm_user)
+            roles.assign_default_roles(self.db, entity=orm_user)
+            TOTAL_USERS.inc()
+            self.db.commit()
+        await maybe_future(self.authenticator.add_user(self.users[orm_user]))
 
     def join(self, username: str, groups: Sequence[orm.Group]) -> list[str]:
         """Add the user to ``groups``; the names of those joined now (committed)."""
@@ -119,7 +146,7 @@ class Provisioner:
         A hub user without a password so far may log in with it; a sign-up stays pending.
         """
         secret = password or passwords.generate()
-        hashed = await asyncio.to_thread(passwords.hash_password, secret)
+        hashed = await hash_password(secret)
         has_account = self.authenticator.get_user(username) is not None
         self.authenticator.store_password(
             username, hashed, authorized=None if has_account else True
@@ -168,7 +195,7 @@ class Provisioner:
                 outcome = await self.apply(entry, secret, groups.get(entry.group))
             except Exception as e:
                 self.db.rollback()
-                self.handler.log.exception("Roster line %d (%s) failed", entry.line, entry.username)
+                app_log.exception("Roster line %d (%s) failed", entry.line, entry.username)
                 shown = masked(entry.username, entry.password, entry.group)
                 rejected.append(Rejected(entry.line, shown, f"not applied: {e}"))
                 continue
@@ -187,18 +214,18 @@ class Provisioner:
                 return None  # keep the password the user has
             secret = passwords.generate()
         else:
-            if info is not None and await asyncio.to_thread(
-                passwords.verify, entry.password, info.password
+            if info is not None and await blocking.run(
+                blocking.HASHING, passwords.verify, entry.password, info.password
             ):
                 return None
             secret = entry.password
-        return secret, await asyncio.to_thread(passwords.hash_password, secret)
+        return secret, await hash_password(secret)
 
     async def apply(
         self, entry: Entry, secret: tuple[str, bytes] | None, group: orm.Group | None
     ) -> Outcome:
         username = entry.username
-        created = self.handler.find_user(username) is None
+        created = self.find_user(username) is None
         info = self.authenticator.get_user(username)
         changes = []
         if created:
@@ -227,3 +254,51 @@ class Provisioner:
         if joined:
             self.record("group.add", username, source="roster", groups=joined)
         return Outcome(entry, "updated" if changes else "unchanged", changes)
+
+    # -- renames and deletes ----------------------------------------------------------
+
+    def check_deletable(self, user: User) -> None:
+        """Refuse (400, 409) to delete oneself, or a user whose server is starting or stopping."""
+        if user.name == self.actor:
+            raise web.HTTPError(400, "You cannot delete yourself")
+        if user.spawner.pending:
+            raise web.HTTPError(
+                409, f"{user.name}'s server is {user.spawner.pending}: try again soon"
+            )
+
+    async def delete(
+        self, user: User, *, delete_volumes: bool, stop: Callable[[User], Awaitable[None]]
+    ) -> None:
+        """Delete a hub user (checked by :meth:`check_deletable`): their server, stopped with
+        ``stop``, their account and rows, and their volumes when asked (kept otherwise)."""
+        if user.running:
+            await stop(user)
+            if user.spawner._stop_pending:
+                raise web.HTTPError(409, f"{user.name}'s server is still stopping: try again soon")
+        if delete_volumes:
+            await self.backend.reset_volumes(user.name, [v.name for v in self.backend.volumes])
+        await maybe_future(self.authenticator.delete_user(user))
+        await user.delete_spawners()
+        self.users.delete(user)
+        self.forget_rows(user.name)
+        self.credentials.forget(user.name)
+
+    def move_rows(self, old: str, new: str) -> None:
+        """Rename labfleet's rows of a user, not committed (the audit log keeps its history)."""
+        if isinstance(self.authenticator, LabFleetAuthenticator):
+            self.authenticator.rename_user(old, new)
+        extension = self.db.get(SessionExtension, old)
+        if extension is not None:
+            extension.username = new
+
+    def forget_rows(self, name: str) -> None:
+        """Delete labfleet's rows of a deleted user (the authenticator deletes its own)."""
+        extension = self.db.get(SessionExtension, name)
+        if extension is not None:
+            self.db.delete(extension)
+            self.db.commit()
+
+
+async def hash_password(password: str) -> bytes:
+    """The bcrypt hash of ``password``, made on the hashing pool."""
+    return await blocking.run(blocking.HASHING, passwords.hash_password, password)

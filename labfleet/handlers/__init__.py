@@ -1,5 +1,9 @@
 """labfleet's HTML pages under /hub/labfleet, one module per page family."""
 
+from collections.abc import Mapping
+from typing import Any
+
+from ..authz import declared_scopes, holds_any
 from . import audit, branding, environment, groups, panel, settings, users
 
 default_handlers: list[tuple] = [
@@ -11,3 +15,29 @@ default_handlers: list[tuple] = [
     *users.default_handlers,
     *panel.default_handlers,
 ]
+
+
+
+class Navigation:
+    """labfleet's pages in the hub's navigation bar: the template variable ``labfleet_nav``.
+
+    Each page is shown to a caller holding one of the scopes its GET declares, for any
+    user (admins hold some for everyone, users theirs for themselves). Not a function:
+    JupyterHub calls the template variables that are.
+    """
+
+    PAGES = (
+        ("Environment", "labfleet/environment", environment.EnvironmentPageHandler),
+        ("Users", "labfleet/users", users.UsersPageHandler),
+        ("Groups", "labfleet/groups", groups.GroupsPageHandler),
+        ("Settings", "labfleet/settings", settings.SettingsPage),
+        ("Audit", "labfleet/audit", audit.AuditPage),
+    )
+
+    def links(self, parsed_scopes: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(label, path below the hub's base URL) of the pages the caller may open."""
+        return [
+            (label, path)
+            for label, path, page in self.PAGES
+            if holds_any(parsed_scopes, declared_scopes(page.get) or ())
+        ]

@@ -7,7 +7,8 @@ from urllib.parse import urlencode
 from tornado import web
 
 from ..audit import reading
-from ..scopes import AUDIT, PLATFORM_ADMIN_SCOPE
+from ..authz import needs_scope
+from ..scopes import ADMIN_USERS, AUDIT
 from .base import LabFleetPageHandler
 
 
@@ -15,8 +16,8 @@ class AuditPage(LabFleetPageHandler):
     """The audit log, filtered by the query arguments the API takes."""
 
     @web.authenticated
+    @needs_scope(AUDIT, ADMIN_USERS)
     async def get(self) -> None:
-        self.authorize((AUDIT, PLATFORM_ADMIN_SCOPE))
         error = None
         try:
             wanted = reading.parse_filter(lambda name: self.get_argument(name, None))

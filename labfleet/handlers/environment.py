@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..scopes import ADMIN_SCOPE, ENVIRONMENT
+from ..authz import needs_scope
+from ..scopes import ADMIN_SERVERS, ENVIRONMENT
 from .base import LabFleetPageHandler
 
 
@@ -12,9 +13,9 @@ class EnvironmentPageHandler(LabFleetPageHandler):
     """GET: the user's variables, what their groups set, the reserved names."""
 
     @web.authenticated
+    @needs_scope(ENVIRONMENT, ADMIN_SERVERS)
     async def get(self, user_name: str | None = None) -> None:
         name = user_name or self.current_user.name
-        self.authorize([ENVIRONMENT, ADMIN_SCOPE], name)
         user = self.find_user(name)
         if user is None:
             raise web.HTTPError(404, f"No such user: {name}")

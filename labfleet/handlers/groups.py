@@ -6,8 +6,9 @@ from jupyterhub import orm
 from tornado import web
 
 from .. import environment
+from ..authz import needs_scope
 from ..groups.views import GROUP_APPLIES
-from ..scopes import GROUPS_SCOPE
+from ..scopes import ADMIN_GROUPS
 from .base import LabFleetPageHandler
 
 
@@ -15,8 +16,8 @@ class GroupsPageHandler(LabFleetPageHandler):
     """GET: every group with its labfleet properties, members and what the backend skips."""
 
     @web.authenticated
+    @needs_scope(ADMIN_GROUPS)
     async def get(self) -> None:
-        self.authorize([GROUPS_SCOPE])
         context = self.labfleet
         groups = self.db.query(orm.Group).order_by(orm.Group.name)
         rules = context.group_rules

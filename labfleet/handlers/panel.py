@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tornado import web
 
-from ..scopes import ADMIN_SCOPE
+from ..authz import needs_scope
+from ..scopes import ADMIN_SERVERS
 from .base import LabFleetPageHandler
 
 
@@ -12,8 +13,8 @@ class UserPanelHandler(LabFleetPageHandler):
     """The same panel a user has on their home page, for the user named in the path."""
 
     @web.authenticated
+    @needs_scope(ADMIN_SERVERS)
     async def get(self, user_name: str) -> None:
-        self.authorize([ADMIN_SCOPE], user_name)
         target = self.find_user(user_name)
         if target is None:
             raise web.HTTPError(404, f"No such user: {user_name}")

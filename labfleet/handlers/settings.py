@@ -5,7 +5,8 @@ from __future__ import annotations
 from tornado import web
 
 from .. import settings_report
-from ..scopes import PLATFORM_ADMIN_SCOPE, SETTINGS
+from ..authz import needs_scope
+from ..scopes import ADMIN_USERS, SETTINGS
 from .base import LabFleetPageHandler
 
 
@@ -13,8 +14,8 @@ class SettingsPage(LabFleetPageHandler):
     """Every labfleet setting with its value, default and help; the GPUs."""
 
     @web.authenticated
+    @needs_scope(SETTINGS, ADMIN_USERS)
     async def get(self) -> None:
-        self.authorize((SETTINGS, PLATFORM_ADMIN_SCOPE))
         report = settings_report.report(self.labfleet.settings, self.labfleet.gpu)
         await self.render_page("labfleet/settings.html", report=report)
 

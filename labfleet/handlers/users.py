@@ -5,18 +5,17 @@ from __future__ import annotations
 from jupyterhub import orm
 from tornado import web
 
-from ..apihandlers.users import ADMIN_USERS
+from ..authz import needs_scope
+from ..scopes import ADMIN_USERS
 from .base import LabFleetPageHandler
 
 
 class UsersPageHandler(LabFleetPageHandler):
     """GET: the page; it works through the accounts API (labfleet.apihandlers.users)."""
 
-    scope = ADMIN_USERS
-
     @web.authenticated
+    @needs_scope(ADMIN_USERS)
     async def get(self) -> None:
-        self.authorize([self.scope])
         await self.render_page(
             "labfleet/users.html",
             groups=[g.name for g in self.db.query(orm.Group).order_by(orm.Group.name)],
