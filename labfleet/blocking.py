@@ -31,8 +31,10 @@ class Pool:
         object.__setattr__(self, "executor", executor)
 
 
-# bcrypt holds a core for ~0.25 s a hash: no more at once than this machine's two cores
+# bcrypt holds a core for ~0.25 s a hash: bulk account work (imports, new users) hashes on
+# one pool, logins and password changes check on another, so an import never stalls a login
 HASHING = Pool("hashing", 2)
+LOGINS = Pool("logins", 2)
 # calls of the Docker engine's API: mostly waiting on the engine
 ENGINE = Pool("engine", 8)
 # file system work: accounts, folders, links, sizes, logs

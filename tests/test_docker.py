@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import io
 import secrets
+import threading
+import time
 
 import docker
 import pytest
@@ -137,6 +139,35 @@ def test_volumes_are_labelled_docker_volumes_mounted_below_the_home(hub, engine,
         f"{PREFIX}-o-2ebrien-cache": "/home/jovyan/.cache",
         f"{PREFIX}-o-2ebrien-projects": "/home/jovyan/data/projects",
     }
+
+
+def test_a_roster_import_does_not_starve_the_engine(hub, obrien):
+    """500 bcrypt hashes of an import and the engine's calls run on pools of their own."""
+    roster = "\n".join(f"rush{i:03d},crowd" for i in range(500))
+    assert hub.api("POST", "/groups/crowd").status_code == 201
+    answers = []
+
+    def run_import() -> None:
+        answers.append(
+            requests.post(
+                f"{hub.url}/hub/api/labfleet/users/import",
+                json={"roster": roster},
+                headers={"Authorization": f"token {hub.token}"},
+                timeout=900,
+            )
+        )
+
+    importer = threading.Thread(target=run_import)
+    importer.start()
+    listings = []
+    while importer.is_alive() and len(listings) < 3:
+        time.sleep(2)
+        listings.append(panel(hub, "GET", obrien, "volumes"))
+    still_importing = importer.is_alive()
+    importer.join()
+    assert still_importing, "the import ended before the listings: they did not overlap"
+    assert [r.status_code for r in listings] == [200, 200, 200], listings[-1].text
+    assert answers[0].status_code == 200 and len(answers[0].json()["created"]) == 500
 
 
 def test_restart_in_place_keeps_the_container_and_files(hub, engine, obrien):

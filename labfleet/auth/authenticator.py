@@ -8,7 +8,6 @@ labfleet's ``labfleet_accounts`` table, so a lockout survives a hub restart.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 import typing
@@ -228,7 +227,7 @@ class LabFleetAuthenticator(NativeAuthenticator):
             return None
         wait = self.locked_seconds(username)
         if not wait:
-            if await asyncio.to_thread(passwords.verify, data.get("password", ""), info.password):
+            if await passwords.averify(data.get("password", ""), info.password):
                 if not info.is_authorized:
                     raise web.HTTPError(403, "Your account is waiting for an admin's approval.")
                 self.successful_login(username)

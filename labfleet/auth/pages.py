@@ -7,7 +7,6 @@ asks for an account that an admin approves on the users page.
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timezone
 
 from jupyterhub.handlers.login import LoginHandler
@@ -17,7 +16,7 @@ from nativeauthenticator.orm import UserInfo
 from tornado import web
 from tornado.httputil import url_concat
 
-from .. import audit
+from .. import audit, blocking
 from ..authz import needs_scope, public
 from ..handlers.base import LabFleetPageHandler
 from ..scopes import PASSWORD
@@ -75,7 +74,7 @@ class SignupHandler(AccountPage):
         password = self.field("password")
         problem = self.problem(username, password, self.field("password_confirmation"))
         if problem is None:
-            hashed = await asyncio.to_thread(passwords.hash_password, password)
+            hashed = await passwords.ahash(password, blocking.LOGINS)
             problem = self.taken(username)  # again: someone may have been quicker
         if problem:
             self.set_status(400)
@@ -152,7 +151,7 @@ class ChangePasswordHandler(AccountPage):
             self.set_status(400)
             await self.render_form(error=sentence(problem))
             return
-        hashed = await asyncio.to_thread(passwords.hash_password, new)
+        hashed = await passwords.ahash(new, blocking.LOGINS)
         was_forced = authenticator.must_change_password(user.name)
         authenticator.store_password(user.name, hashed, authorized=None)
         authenticator.account(user.name).must_change_password = False
@@ -168,7 +167,7 @@ class ChangePasswordHandler(AccountPage):
         authenticator = self.authenticator
         if authenticator.is_blocked(username):
             return "too many wrong passwords: this account is locked for now"
-        if not await asyncio.to_thread(passwords.verify, current, hashed):
+        if not await passwords.averify(current, hashed):
             authenticator.add_login_attempt(username)
             return "the current password is wrong"
         if new != self.field("new_password_confirmation"):

@@ -8,6 +8,8 @@ from functools import cache
 import bcrypt
 from xkcdpass import xkcd_password
 
+from .. import blocking
+
 WORDS = 4
 # bcrypt reads at most this many bytes; longer passwords are refused, never cut silently
 MAX_BYTES = 72
@@ -36,3 +38,13 @@ def verify(password: str, hashed: bytes) -> bool:
     """Whether ``password`` matches ``hashed`` (False, not an error, when it is too long)."""
     encoded = password.encode()
     return len(encoded) <= MAX_BYTES and bcrypt.checkpw(encoded, hashed)
+
+
+async def ahash(password: str, pool: blocking.Pool = blocking.HASHING) -> bytes:
+    """:func:`hash_password` on ``pool`` (bulk work by default)."""
+    return await blocking.run(pool, hash_password, password)
+
+
+async def averify(password: str, hashed: bytes, pool: blocking.Pool = blocking.LOGINS) -> bool:
+    """:func:`verify` on ``pool`` (the logins' by default)."""
+    return await blocking.run(pool, verify, password, hashed)

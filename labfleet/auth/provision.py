@@ -102,7 +102,7 @@ class Provisioner:
     ) -> list[tuple[str, datetime]]:
         """Create users with generated passwords; (name, revealable until) of each."""
         chosen = [passwords.generate() for _ in usernames]
-        hashes = await asyncio.gather(*(hash_password(s) for s in chosen))
+        hashes = await asyncio.gather(*(passwords.ahash(s) for s in chosen))
         created = []
         for username, secret, hashed in zip(usernames, chosen, hashes, strict=True):
             if self.exists(username):
@@ -146,7 +146,7 @@ class Provisioner:
         A hub user without a password so far may log in with it; a sign-up stays pending.
         """
         secret = password or passwords.generate()
-        hashed = await hash_password(secret)
+        hashed = await passwords.ahash(secret)
         has_account = self.authenticator.get_user(username) is not None
         self.authenticator.store_password(
             username, hashed, authorized=None if has_account else True
@@ -214,12 +214,12 @@ class Provisioner:
                 return None  # keep the password the user has
             secret = passwords.generate()
         else:
-            if info is not None and await blocking.run(
-                blocking.HASHING, passwords.verify, entry.password, info.password
+            if info is not None and await passwords.averify(
+                entry.password, info.password, blocking.HASHING
             ):
                 return None
             secret = entry.password
-        return secret, await hash_password(secret)
+        return secret, await passwords.ahash(secret)
 
     async def apply(
         self, entry: Entry, secret: tuple[str, bytes] | None, group: orm.Group | None
@@ -297,8 +297,3 @@ class Provisioner:
         if extension is not None:
             self.db.delete(extension)
             self.db.commit()
-
-
-async def hash_password(password: str) -> bytes:
-    """The bcrypt hash of ``password``, made on the hashing pool."""
-    return await blocking.run(blocking.HASHING, passwords.hash_password, password)

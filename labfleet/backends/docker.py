@@ -8,7 +8,6 @@ of their VolumeSpec), so ``docker volume ls --filter label=labfleet.user`` finds
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import PurePosixPath
@@ -21,6 +20,7 @@ from dockerspawner import DockerSpawner
 from jupyterhub.utils import maybe_future, random_port
 from traitlets import Float, Integer, Unicode, default
 
+from .. import blocking
 from ..branding import lab_environment
 from ..objects import render_name
 from ..volumes import VolumeSpec, VolumeState
@@ -195,9 +195,9 @@ class DockerBackend(Backend):
         "unix:///var/run/docker.sock", help="Address of the Docker engine's API."
     ).tag(config=True)
 
-    engine_timeout = Float(
-        10, help="Seconds to wait for the Docker engine before giving up."
-    ).tag(config=True)
+    engine_timeout = Float(10, help="Seconds to wait for the Docker engine before giving up.").tag(
+        config=True
+    )
 
     restart_grace = Integer(
         10,
@@ -243,7 +243,8 @@ class DockerBackend(Backend):
     async def _call(
         self, fn: Callable[[docker.DockerClient], T], timeout: float | None = None
     ) -> T:
-        """``fn(client)`` in a thread, bounded by ``timeout`` (default: engine_timeout).
+        """``fn(client)`` on the engine's pool, bounded by ``timeout`` (default: engine_timeout)
+        from when the call starts.
 
         Engine failures become BackendErrors; docker.errors.NotFound passes through,
         for the caller to decide what a missing object means.
@@ -251,13 +252,13 @@ class DockerBackend(Backend):
         limit = self.engine_timeout if timeout is None else timeout
         where = f"the Docker engine at {self.engine_url}"
         try:
-            return await asyncio.wait_for(asyncio.to_thread(self._with_client, fn), limit)
+            return await blocking.run(blocking.ENGINE, self._with_client, fn, timeout=limit)
         except docker.errors.NotFound:
             raise
         except docker.errors.APIError as e:
             status = 409 if e.status_code == 409 else 502
             raise BackendError(status, f"{where} refused: {e.explanation}") from e
-        except (asyncio.TimeoutError, requests.exceptions.Timeout) as e:
+        except (TimeoutError, requests.exceptions.Timeout) as e:
             raise BackendError(504, f"{where} did not answer within {limit:g}s") from e
         except (docker.errors.DockerException, requests.exceptions.ConnectionError) as e:
             raise BackendError(503, f"{where} is not reachable ({e})") from e

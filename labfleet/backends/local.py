@@ -8,7 +8,6 @@ isolated from each other; ``labfleet up`` says so at every start.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import grp
 import os
@@ -24,9 +23,9 @@ from pathlib import Path
 from subprocess import STDOUT
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
-from jupyterhub.utils import AnyTimeoutError
 from traitlets import Bool, Float, Unicode, default
 
+from .. import blocking
 from ..branding import lab_environment
 from ..groups import Mount
 from ..objects import safe_name, system_account_name
@@ -250,15 +249,15 @@ class LocalBackend(Backend):
 
     async def ensure_account(self, username: str) -> Account:
         """The account and volumes that run ``username``'s server, created on first use."""
-        return await asyncio.to_thread(self._ensure_account, username)
+        return await blocking.run(blocking.FILES, self._ensure_account, username)
 
     async def link_mounts(
         self, username: str, account: Account, mounts: Sequence[Mount]
     ) -> list[str]:
         """Link the group mounts into the home (links, so never read-only); what was skipped."""
         record = self.data_dir / "mounts" / f"{safe_name(username)}.json"
-        return await asyncio.to_thread(
-            sync_links, account.home, mounts, record, account.uid, account.gid
+        return await blocking.run(
+            blocking.FILES, sync_links, account.home, mounts, record, account.uid, account.gid
         )
 
     async def restart_in_place(self, spawner: LocalBackendSpawner) -> None:
@@ -276,10 +275,10 @@ class LocalBackend(Backend):
         for spec in self.volumes:
             folder = self.volume_dir(username, spec.name)
             try:
-                size = await asyncio.wait_for(
-                    asyncio.to_thread(measure, folder), self.size_timeout
+                size = await blocking.run(
+                    blocking.FILES, measure, folder, timeout=self.size_timeout
                 )
-            except AnyTimeoutError:
+            except TimeoutError:
                 size = None
             states.append(VolumeState(spec, str(folder), folder.is_dir(), size))
         return states
@@ -289,10 +288,10 @@ class LocalBackend(Backend):
             folder = self.volume_dir(username, name)
             if folder.exists():
                 # rmtree removes links, never what they point to
-                await asyncio.to_thread(shutil.rmtree, folder)
+                await blocking.run(blocking.FILES, shutil.rmtree, folder)
 
     async def rename_volumes(self, old: str, new: str) -> None:
-        await asyncio.to_thread(self._rename, old, new)
+        await blocking.run(blocking.FILES, self._rename, old, new)
 
     def _rename(self, old: str, new: str) -> None:
         """Move the volume folders and the log, then rename the system account; blocking."""
@@ -315,7 +314,9 @@ class LocalBackend(Backend):
                     undo.append(lambda s=source, t=target: t.rename(s))
             if self.isolate_users and exists(pwd.getpwnam, accounts[0]):
                 self._rename_account(*accounts, self.home_dir(new), new)
-                undo.append(lambda: self._rename_account(*reversed(accounts), self.home_dir(old), old))
+                undo.append(
+                    lambda: self._rename_account(*reversed(accounts), self.home_dir(old), old)
+                )
         except Exception:
             for step in reversed(undo):
                 step()
@@ -331,7 +332,9 @@ class LocalBackend(Backend):
             run("groupmod", "--new-name", new, old)
 
     async def logs(self, spawner: LocalBackendSpawner, tail: int) -> list[str]:
-        return await asyncio.to_thread(tail_lines, self.log_file(spawner.user.name), tail)
+        return await blocking.run(
+            blocking.FILES, tail_lines, self.log_file(spawner.user.name), tail
+        )
 
 
 def exists(lookup: Callable[[str], object], name: str) -> bool:
