@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlparse
 
 from jupyterhub import orm
 from jupyterhub.app import JupyterHub
@@ -18,8 +20,10 @@ from .audit.pruning import AuditLog, start_pruning
 from .auth import passwords
 from .auth.accounts import Accounts
 from .auth.authenticator import LabFleetAuthenticator
-from .backends import BACKENDS, Backend
+from .backends import BACKENDS, Backend, processes
+from .backends.local import account_name_of
 from .branding import Branding, hub_brand, image_file, problems, write_lab_folder
+from .configfile import readable_secrets
 from .context import LabFleetContext
 from .culling import Culling
 from .db import migrate
@@ -33,6 +37,26 @@ from .traitlets import component_traits
 from .volumes import DEFAULT_VOLUMES, parse_volumes
 
 PACKAGE = Path(__file__).parent
+
+
+def foreign_listener(what: str, url: str) -> str | None:
+    """Why the port of ``url`` may not be used: held by a process of another account."""
+    parsed = urlparse(url)
+    if parsed.port is None:
+        return None
+    found = processes.listener(parsed.port, parsed.hostname or "0.0.0.0")
+    if found is None or found.uid == os.geteuid():
+        return None
+    pids = processes.holders(found.inode)
+    owner = account_name_of(found.uid)
+    held_by = f"process {', '.join(map(str, pids))}" if pids else "a process"
+    return (
+        f"the {what} port {parsed.hostname}:{parsed.port} is held by {held_by} of the account "
+        f"{owner}, not by labfleet's. Another account must never answer in the hub's place: "
+        f"stop it (kill {' '.join(map(str, pids)) or '...'}) and start labfleet again."
+    )
+
+
 CULLER = "labfleet-culler"
 
 
@@ -225,6 +249,36 @@ class LabFleet(JupyterHub):
             self.exit(1)
         for warning in self.runtime.startup_warnings():
             self.log.warning(warning)
+        secrets = readable_secrets(Path(self.config_file))
+        if secrets:
+            self.log.warning("%s: chmod 600 %s", secrets, self.config_file)
+        if self.runtime.isolates_users and not self.subdomain_host:
+            self.log.warning(
+                "Users are isolated from each other but their servers share the hub's origin: "
+                "a page a user's server serves can act as the admin who opens it. For a class, "
+                "set hub.subdomain_host (see docs/security.md)."
+            )
+
+    def init_proxy(self) -> None:
+        super().init_proxy()
+        self.check_port_owners()
+
+    def check_port_owners(self) -> None:
+        """Refuse to start when another account's process holds one of the hub's ports.
+
+        A user's process listening on the public port would collect the passwords typed
+        into its own login page (see docs/security.md).
+        """
+        hub_url = self.hub_bind_url or f"http://{self.hub_ip or '127.0.0.1'}:{self.hub_port}"
+        for what, url in (
+            ("public", self.bind_url),
+            ("hub", hub_url),
+            ("proxy API", self.proxy.api_url),
+        ):
+            problem = foreign_listener(what, url)
+            if problem:
+                print(f"labfleet: {problem}", file=sys.stderr)
+                self.exit(1)
 
     def init_db(self) -> None:
         super().init_db()
@@ -250,6 +304,7 @@ class LabFleet(JupyterHub):
             "command": [
                 sys.executable, "-m", "labfleet.culler", f"--every={culling.every}",
                 f"--timeout={culling.idle_timeout}", f"--max-age={culling.max_age}",
+                f"--hub-pid={os.getpid()}",
             ],
         }  # fmt: skip
 

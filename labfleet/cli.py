@@ -26,6 +26,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     app = LabFleet.from_file(Path(args.config))
     problems = diagnose(app)
+    for warning in app.runtime.startup_warnings():
+        print(f"warning: {warning}")
     for problem in problems:
         print(f"problem: {problem.what}\n    fix: {problem.fix}")
     if problems:

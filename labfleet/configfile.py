@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import typing
 from pathlib import Path
 
 import yaml
 
 from . import settings
+from .settings_report import URL_PASSWORD, is_secret
 
 
 def split_key(key: str) -> tuple[str, str]:
@@ -24,11 +27,49 @@ def read(path: Path) -> dict[str, typing.Any]:
 
 
 def write(path: Path, data: dict[str, typing.Any], table: settings.SectionTable) -> None:
-    """Validate ``data`` as a whole, then replace the file with it."""
+    """Validate ``data`` as a whole, then replace the file with it, readable by its owner only
+    (it may hold secrets: the proxy's token, a database password)."""
     settings.validate(data, path, table)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(yaml.safe_dump(data, sort_keys=True, default_flow_style=False))
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as file:
+        os.fchmod(file.fileno(), 0o600)
+        file.write(yaml.safe_dump(data, sort_keys=True, default_flow_style=False))
     tmp.replace(path)
+
+
+def secret_keys(data: typing.Any, where: str = "") -> list[str]:
+    """The keys of a labfleet.yaml mapping that hold a secret (a token, a URL's password)."""
+    if isinstance(data, dict):
+        found = []
+        for key, value in data.items():
+            name = f"{where}.{key}" if where else str(key)
+            if is_secret(str(key)) and value not in (None, "", [], {}, True, False):
+                found.append(name)
+            else:
+                found += secret_keys(value, name)
+        return found
+    if isinstance(data, list):
+        return [key for item in data for key in secret_keys(item, where)]
+    if isinstance(data, str) and URL_PASSWORD.search(data):
+        return [where]
+    return []
+
+
+def readable_secrets(path: Path) -> str | None:
+    """Why ``path`` is unsafe: it holds secrets and other accounts can read it (or None)."""
+    if not path.exists() or not path.stat().st_mode & 0o077:
+        return None
+    try:
+        found = secret_keys(read(path))
+    except settings.ConfigError:
+        return None
+    if not found:
+        return None
+    return (
+        f"{path} holds secrets ({', '.join(found)}) and other accounts can read it "
+        f"(mode {stat.filemode(path.stat().st_mode)})"
+    )
 
 
 def set_value(path: Path, key: str, raw: str, table: settings.SectionTable) -> typing.Any:

@@ -1,7 +1,8 @@
 """The culler service: jupyterhub-idle-culler, deciding by the deadlines the hub computes.
 
 Started by the hub as the managed service ``labfleet-culler``. Its cull arbiter asks
-``/hub/api/labfleet/users/{name}/session`` whether time is up, so extensions count.
+``/hub/api/labfleet/users/{name}/session`` whether time is up, so extensions count. It
+stops when the hub that started it is gone (a crashed hub leaves no culler behind).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 from functools import partial
 from urllib.parse import quote
 
@@ -19,6 +21,7 @@ from tornado.ioloop import IOLoop, PeriodicCallback
 from .settings import service_environment
 
 REQUEST_TIMEOUT = 30
+ORPHAN_CHECK_SECONDS = 1
 
 log = logging.getLogger("labfleet-culler")
 
@@ -46,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--every", type=int, required=True, help="seconds between checks")
     parser.add_argument("--timeout", type=int, required=True, help="idle timeout, seconds")
     parser.add_argument("--max-age", type=int, default=0, help="seconds; 0: no limit")
+    parser.add_argument("--hub-pid", type=int, required=True, help="the hub that started it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
     api_url, token = service_environment()
@@ -61,6 +65,15 @@ def main(argv: list[str] | None = None) -> None:
     loop = IOLoop.current()
     loop.add_callback(cull)
     PeriodicCallback(cull, 1000 * args.every).start()
+    # a service ends with the hub that started it, also when that hub crashed
+
+    def stop_when_orphaned() -> None:
+        if os.getppid() != args.hub_pid:
+            log.info("The hub that started this service is gone: stopping")
+            loop.stop()
+
+    loop.add_callback(stop_when_orphaned)
+    PeriodicCallback(stop_when_orphaned, 1000 * ORPHAN_CHECK_SECONDS).start()
     try:
         loop.start()
     except KeyboardInterrupt:

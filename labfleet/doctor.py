@@ -10,6 +10,7 @@ from urllib.parse import urlparse
 
 from .app import LabFleet
 from .backends.base import Problem
+from .configfile import readable_secrets
 from .proxy import LabFleetProxy
 
 
@@ -54,7 +55,9 @@ def proxy_problem(command: list[str]) -> Problem | None:
 def diagnose(app: LabFleet) -> list[Problem]:
     """Every problem found in the environment of ``app`` (an uninitialised LabFleet)."""
     proxy = LabFleetProxy(parent=app, app=app, auth_token="doctor")
+    secrets = readable_secrets(Path(app.config_file))
     checks = [
+        secrets and Problem(secrets, f"chmod 600 {app.config_file}"),
         port_problem("public", app.bind_url),
         port_problem("hub", app.hub_bind_url or f"http://{app.hub_ip or '127.0.0.1'}:{app.hub_port}"),
         port_problem("proxy API", proxy.api_url),

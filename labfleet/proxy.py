@@ -1,10 +1,13 @@
 """The proxy: configurable-http-proxy, by default the Python one installed with labfleet.
 
-``python -m labfleet.proxy`` runs that proxy with three corrections:
+``python -m labfleet.proxy`` runs that proxy with these corrections:
 
-- it re-quotes each request path and by default quotes every character but ``/``:
-  a user named ``a-b_c@x.org`` would reach the server as ``/user/a-b_c%40x.org/``,
-  not its base URL. Here paths keep what RFC 3986 allows in a path (``@ : + ...``);
+- it decodes each request path and quotes it again, its own way: a user named ``a=b``
+  reached the server as ``/user/a=b/``, not its base URL ``/user/a%3Db/``, and ``%2F``
+  became ``/``. Here the path goes on exactly as the client sent it;
+- it ignores the Host header, so JupyterHub's ``subdomain_host`` (servers on origins of
+  their own, routes by host name) sent every request to the hub; and JupyterHub's bare
+  ``--host-routing`` flag made it exit. Here routes are found by host, then path;
 - it waits for the whole answer before sending any of it, so event streams (the
   spawn progress of the hub's pages) never arrive; here answers flow as they come;
 - its error pages, fetched from the hub, carry the hub's cookies and would replace
@@ -13,18 +16,16 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 import urllib.parse
 from pathlib import Path
+from typing import Any
 
 from configurable_http_proxy import cli, configproxy, handlers
 from jupyterhub.proxy import ConfigurableHTTPProxy
 from tornado.httpclient import AsyncHTTPClient
 from traitlets import default
 
-# RFC 3986 pchar: unreserved / sub-delims / ":" / "@", plus the segment separator
-PATH_SAFE = "/:@!$&'()*+,;="
 # the proxy's client gives up on a target after 20 s unless told otherwise; streams and
 # restarts take longer, so the default here is a day (in ms, as the proxy counts)
 PROXY_TIMEOUT_MS = 24 * 3600 * 1000
@@ -43,11 +44,37 @@ class LabFleetProxy(ConfigurableHTTPProxy):
     def _pid_file_default(self) -> str:
         return str(Path(self.parent.hub_dir) / "proxy.pid")
 
+    async def add_user(self, user: Any, server_name: str = "") -> None:
+        """Route to a user's server, except while it restarts in place: its address is then
+        being replaced, and the restart adds the route once the new one is checked."""
+        if getattr(user.spawners.get(server_name), "restarting", False):
+            self.log.info("Not routing to %s's server while it restarts", user.name)
+            return
+        await super().add_user(user, server_name)
+
 
 class StreamingProxyHandler(handlers.ProxyHandler):
     """The proxy's handler, sending the target's answer on as it arrives."""
 
     serving_error_page = False
+
+    async def get_target_url(self, path: str) -> str | None:
+        """The target URL of this request: the route of its host (with host routing) and
+        path, and the path as the client sent it (still percent-encoded)."""
+        host = self.request.host_name if self.proxy.host_routing else None
+        self.target = self.proxy.target_for_req(host, "/" + path)
+        if self.target is None:
+            await self.handle_proxy_error(404, err=None)
+            return None
+        target = urllib.parse.urlparse(self.target["target"])
+        # JupyterHub's routes keep their prefix (include_prefix) and add the path to the
+        # target's (prepend_path): the only way JupyterHub runs this proxy
+        queries = [q for q in (target.query, self.request.query) if q]
+        target = target._replace(
+            path=target.path.rstrip("/") + "/" + self.request.path.lstrip("/"),
+            query="&".join(queries),
+        )
+        return target.geturl()
 
     async def call_proxy(self, path: str | None = None) -> None:
         url = await self.get_target_url(path)
@@ -96,8 +123,9 @@ class StreamingProxyHandler(handlers.ProxyHandler):
 
 
 def main() -> None:
-    urllib.parse.quote = functools.partial(urllib.parse.quote, safe=PATH_SAFE)
     configproxy.ProxyHandler = StreamingProxyHandler
+    # JupyterHub passes a bare flag; this proxy's option takes a value
+    sys.argv = ["--host-routing=1" if arg == "--host-routing" else arg for arg in sys.argv]
     if not any(arg.startswith("--proxy-timeout") for arg in sys.argv):
         sys.argv.append(f"--proxy-timeout={PROXY_TIMEOUT_MS}")
     cli.main()

@@ -12,6 +12,7 @@ SESSION = "custom:labfleet:session"
 LOGS = "custom:labfleet:logs"
 PASSWORD = "custom:labfleet:password"
 ENVIRONMENT = "custom:labfleet:environment"
+USAGE = "custom:labfleet:usage"
 
 # JupyterHub custom_scopes definitions
 CUSTOM_SCOPES = {
@@ -21,6 +22,7 @@ CUSTOM_SCOPES = {
     LOGS: {"description": "Read what a user's server printed."},
     PASSWORD: {"description": "Change a user's own password, knowing the current one."},
     ENVIRONMENT: {"description": "Read and set a user's own environment variables."},
+    USAGE: {"description": "Read what a user's server uses (memory, processes) and its limits."},
 }
 
 # every user holds these for their own server (JupyterHub's extra_user_scopes)

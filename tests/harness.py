@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +28,10 @@ import yaml
 LABFLEET = str(Path(sys.executable).parent / "labfleet")
 DATA = Path(__file__).resolve().parent / "data"
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-# unique per test run, so that runs side by side never share a system account
+# unique per test run, so that runs side by side never share a system account; each hub
+# adds a number of its own (a hub never takes over another hub's accounts)
 TEST_ACCOUNT_PREFIX = f"lft{os.getpid() % 100000}-"
+HUB_NUMBERS = itertools.count(1)
 START_TIMEOUT = 60
 SPAWN_TIMEOUT = 90
 
@@ -65,6 +69,7 @@ class Hub:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_hex(16)
+        self.account_prefix = f"{TEST_ACCOUNT_PREFIX}{next(HUB_NUMBERS)}-"
         self.config_path = root / "labfleet.yaml"
         self.data_dir = root / "labfleet-data"
         self.proc: subprocess.Popen | None = None
@@ -72,7 +77,7 @@ class Hub:
         self.starts = 0
         base = {
             "labfleet": {"data_dir": str(self.data_dir)},
-            "local": {"account_prefix": TEST_ACCOUNT_PREFIX},
+            "local": {"account_prefix": self.account_prefix},
             "hub": {
                 "bind_url": self.url,
                 "hub_bind_url": f"http://127.0.0.1:{free_port()}",
@@ -81,9 +86,14 @@ class Hub:
             },
             "proxy": {"api_url": f"http://127.0.0.1:{free_port()}"},
         }
-        for section, values in (config or {}).items():
-            base.setdefault(section, {}).update(values)
-        self.config_path.write_text(yaml.safe_dump(base, sort_keys=False))
+        self.config = base
+        self.update_config(config or {})
+
+    def update_config(self, config: dict[str, Any]) -> None:
+        """Add settings to the hub's labfleet.yaml (read at its next start)."""
+        for section, values in config.items():
+            self.config.setdefault(section, {}).update(values)
+        self.config_path.write_text(yaml.safe_dump(self.config, sort_keys=False))
 
     # -- process -------------------------------------------------------------------
 
@@ -115,7 +125,7 @@ class Hub:
                 raise RuntimeError(f"labfleet up exited {self.proc.returncode}:\n{self.tail()}")
             try:
                 return requests.get(f"{self.url}/hub/api/", timeout=2).status_code == 200
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
                 return False
 
         wait_for(up, START_TIMEOUT, f"the hub at {self.url}")
@@ -400,3 +410,74 @@ def caller_tokens(hub, owner: str, other: str) -> dict[str, str | None]:
         "self": user_token(hub, owner),
         "admin": hub.token,
     }
+
+
+# -- code run inside a user's server, as a student would from a notebook ------------------
+
+
+class KernelDied(Exception):
+    """The kernel died (or restarted) while it ran the code."""
+
+
+def run_in_kernel(hub, user: str, code: str, token: str, timeout: float = 120) -> str:
+    """Run ``code`` in a new kernel of ``user``'s server, through the Jupyter API as a
+    notebook does, and return what it printed; raises KernelDied if the kernel dies."""
+    import asyncio
+    import uuid
+
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    base = f"{hub.url}/user/{user}/api/kernels"
+    headers = {"Authorization": f"token {token}"}
+    created = requests.post(base, json={"name": "python3"}, headers=headers, timeout=60)
+    assert created.status_code == 201, created.text
+    kernel = created.json()["id"]
+
+    async def execute() -> str:
+        url = f"{base}/{kernel}/channels".replace("http://", "ws://")
+        connection = await websocket_connect(HTTPRequest(url, headers=headers))
+        msg_id = uuid.uuid4().hex
+        header = {"msg_id": msg_id, "msg_type": "execute_request", "username": user,
+                  "session": uuid.uuid4().hex, "version": "5.3", "date": ""}  # fmt: skip
+        content = {"code": code, "silent": False, "store_history": False,
+                   "user_expressions": {}, "allow_stdin": False, "stop_on_error": True}  # fmt: skip
+        await connection.write_message(
+            json.dumps(
+                {
+                    "header": header,
+                    "parent_header": {},
+                    "metadata": {},
+                    "content": content,
+                    "channel": "shell",
+                    "buffers": [],
+                }
+            )  # fmt: skip
+        )
+        printed: list[str] = []
+        try:
+            while True:
+                raw = await asyncio.wait_for(connection.read_message(), timeout)
+                if raw is None:
+                    raise KernelDied("the kernel's connection closed")
+                message = json.loads(raw)
+                kind, body = message["msg_type"], message["content"]
+                if kind == "status" and body["execution_state"] in ("restarting", "dead"):
+                    raise KernelDied(f"the kernel is {body['execution_state']}")
+                if message.get("parent_header", {}).get("msg_id") != msg_id:
+                    continue
+                if kind == "stream":
+                    printed.append(body["text"])
+                elif kind == "error":
+                    raise AssertionError("\n".join([*printed, *body["traceback"]]))
+                elif kind == "status" and body["execution_state"] == "idle":
+                    return "".join(printed)
+        finally:
+            connection.close()
+
+    try:
+        # a loop of its own, in a thread: Playwright's sync API keeps one in this thread
+        with ThreadPoolExecutor(1) as thread:
+            return thread.submit(lambda: asyncio.run(execute())).result()
+    finally:
+        requests.delete(f"{base}/{kernel}", headers=headers, timeout=60)

@@ -13,7 +13,6 @@ import harness
 import pytest
 import requests
 from harness import (
-    TEST_ACCOUNT_PREFIX,
     accounts,
     audit_rows,
     labfleet_api,
@@ -430,10 +429,10 @@ def test_rename_moves_volumes_account_and_login(hub, mallory):
     )
     if os.geteuid() == 0:
         account = pwd.getpwuid(uid)
-        assert account.pw_name == system_account_name(TEST_ACCOUNT_PREFIX, "mallory.new")
+        assert account.pw_name == system_account_name(hub.account_prefix, "mallory.new")
         assert account.pw_dir == str(new_home)
         with pytest.raises(KeyError):
-            pwd.getpwnam(system_account_name(TEST_ACCOUNT_PREFIX, "mallory"))
+            pwd.getpwnam(system_account_name(hub.account_prefix, "mallory"))
     labfleet_api(hub, "PATCH", "/users/mallory.new/account", json={"must_change_password": False})
     hub.spawn("mallory.new")
     kept = requests.get(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+
 import pytest
 import yaml
 from harness import run_labfleet
@@ -73,3 +75,21 @@ def test_config_keys_follow_the_backend(tmp_path):
     run_labfleet("config", "set", "labfleet.backend", "docker", cwd=tmp_path)
     docker_keys = run_labfleet("config", "keys", cwd=tmp_path).stdout
     assert "spawner.image " in docker_keys and "docker.volume_name_template" in docker_keys
+
+
+def test_secrets_are_written_readable_by_the_owner_only(tmp_path):
+    """labfleet.yaml may hold the proxy's token or a database password: never mode 0644."""
+    path = tmp_path / "labfleet.yaml"
+    path.write_text("hub: {}\n")
+    path.chmod(0o644)
+    doctor = run_labfleet("doctor", cwd=tmp_path)
+    assert "holds secrets" not in doctor.stdout  # nothing secret in it yet
+    done = run_labfleet("config", "set", "proxy.auth_token", "s3cret-token", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # a file made readable by hand is reported, with the fix
+    path.chmod(0o644)
+    doctor = run_labfleet("doctor", cwd=tmp_path)
+    assert doctor.returncode == 1
+    assert "holds secrets (proxy.auth_token) and other accounts can read it" in doctor.stdout
+    assert "fix: chmod 600 labfleet.yaml" in doctor.stdout

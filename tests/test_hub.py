@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from harness import TEST_ACCOUNT_PREFIX, put_file
+from harness import put_file
 
 from labfleet.objects import system_account_name
 
@@ -84,7 +84,7 @@ def test_escaped_usernames_get_separate_private_homes(hub):
         assert home.parent == hub.data_dir / "volumes" / "home"
         assert (home / "my notes+1.txt").read_text() == name
         account = pwd.getpwuid(home.stat().st_uid)
-        assert account.pw_name == system_account_name(TEST_ACCOUNT_PREFIX, name)
+        assert account.pw_name == system_account_name(hub.account_prefix, name)
         assert oct(home.stat().st_mode & 0o777) == "0o700"
     # neither account can look into the other's home
     other = subprocess.run(

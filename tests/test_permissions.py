@@ -14,6 +14,7 @@ ROUTES = [
     ("GET", "session", None, 200),
     ("POST", "session/extend", {"hours": 1}, 409),
     ("GET", "logs", None, 200),
+    ("GET", "usage", None, 200),
 ]
 CALLERS = {
     "anonymous": 403,

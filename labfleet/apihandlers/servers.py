@@ -5,7 +5,8 @@ from __future__ import annotations
 from tornado import web
 
 from ..authz import needs_scope
-from ..scopes import ADMIN_SERVERS, LOGS, RESTART
+from ..backends.base import Usage
+from ..scopes import ADMIN_SERVERS, LOGS, RESTART, USAGE
 from .base import LabFleetAPIHandler
 
 MAX_TAIL = 5000
@@ -21,10 +22,18 @@ class RestartAPIHandler(LabFleetAPIHandler):
         if not spawner.ready or spawner.pending:
             raise web.HTTPError(409, f"{user.name}'s server is not running")
         async with self.operation("server.restart", user):
-            await self.backend.restart(spawner)
-            # a new process may have a new id: keep it for a hub restart
+            # nothing answers at the server's address while it restarts, so that another
+            # account's process taking that address meanwhile never gets the user's requests
+            await self.proxy.delete_user(user)
+            try:
+                await self.backend.restart(spawner)
+            except Exception:
+                await self.stop_single_user(user)  # no half-restarted server is left
+                raise
+            # a new process may have a new id and address: keep them for a hub restart
             spawner.orm_spawner.state = spawner.get_state()
             self.db.commit()
+            await self.proxy.add_user(user)
         self.write({"message": f"{user.name}'s server restarted", "url": user.url})
 
 
@@ -40,7 +49,22 @@ class LogsAPIHandler(LabFleetAPIHandler):
         self.write({"lines": await self.backend.logs(user.spawner, int(tail))})
 
 
+class UsageAPIHandler(LabFleetAPIHandler):
+    """GET: what the running server uses now (memory, processes) and its limits."""
+
+    @needs_scope(USAGE, ADMIN_SERVERS)
+    async def get(self, user_name: str) -> None:
+        user = self.target_user(user_name)
+        spawner = user.spawner
+        if not spawner.ready:
+            self.write({"running": False, **Usage(None, None, None, None).to_json()})
+            return
+        usage = await self.backend.usage(spawner)
+        self.write({"running": True, **usage.to_json()})
+
+
 default_handlers = [
     (r"/api/labfleet/users/([^/]+)/restart", RestartAPIHandler),
     (r"/api/labfleet/users/([^/]+)/logs", LogsAPIHandler),
+    (r"/api/labfleet/users/([^/]+)/usage", UsageAPIHandler),
 ]

@@ -24,7 +24,9 @@ from ..timestamps import utc
 from . import passwords
 
 MAX_USERNAME = 128  # users_info.username is a String(128)
-FORBIDDEN_CHARS = ":,/\\?#%"
+# path and roster separators, and quotes: a name must never close a quoted string of a
+# page, a shell command or a query it ends up in
+FORBIDDEN_CHARS = ":,/\\?#%'\"`"
 USERNAME = re.compile(rf"[^\s{re.escape(FORBIDDEN_CHARS)}\x00-\x1f\x7f]{{1,{MAX_USERNAME}}}")
 USERNAME_RULE = (
     f"a user name has 1 to {MAX_USERNAME} characters, no spaces and none of "

@@ -277,6 +277,7 @@ class Provisioner:
                 raise web.HTTPError(409, f"{user.name}'s server is still stopping: try again soon")
         if delete_volumes:
             await self.backend.reset_volumes(user.name, [v.name for v in self.backend.volumes])
+        await self.backend.forget_user(user.name, delete_volumes)
         await maybe_future(self.authenticator.delete_user(user))
         await user.delete_spawners()
         self.users.delete(user)

@@ -31,6 +31,24 @@ class Problem:
     fix: str
 
 
+@dataclass(frozen=True)
+class Usage:
+    """What a server's group uses now, and its limits (None: unknown or none)."""
+
+    memory_bytes: int | None
+    memory_limit_bytes: int | None
+    processes: int | None
+    processes_limit: int | None
+
+    def to_json(self) -> dict[str, int | None]:
+        return {
+            "memory_bytes": self.memory_bytes,
+            "memory_limit_bytes": self.memory_limit_bytes,
+            "processes": self.processes,
+            "processes_limit": self.processes_limit,
+        }
+
+
 class BackendError(web.HTTPError):
     """An operation failed on the backend; answered with ``status`` and ``message``."""
 
@@ -58,6 +76,11 @@ class Backend(LoggingConfigurable):
     restart_timeout = Float(60, help="Seconds a restarted server has to answer again.").tag(
         config=True
     )
+
+    @property
+    def isolates_users(self) -> bool:
+        """Whether users' servers are kept apart from each other (accounts, containers)."""
+        return True
 
     def check(self) -> list[Problem]:
         """Cheap checks of what this backend needs; empty when all is well."""
@@ -102,7 +125,11 @@ class Backend(LoggingConfigurable):
             spawner.restarting = False
 
     async def restart_in_place(self, spawner: LabFleetSpawner) -> None:
-        """Stop and start the server's process or container, keeping home, address and token."""
+        """Stop and start the server's process or container, keeping its home and token.
+
+        The hub removes the server's route first and adds it again after: the address may
+        change (``spawner.server`` says where it is now).
+        """
         raise self.unsupported("restart a server in place")
 
     async def list_volumes(self, username: str) -> list[VolumeState]:
@@ -113,12 +140,20 @@ class Backend(LoggingConfigurable):
         """Delete the named volumes of a stopped server; they come back empty at next start."""
         raise self.unsupported("reset volumes")
 
+    async def forget_user(self, username: str, volumes_deleted: bool) -> None:
+        """Remove what the backend keeps of a deleted user besides volumes (processes, logs,
+        accounts); ``volumes_deleted`` says whether their volumes went too."""
+
     async def rename_volumes(self, old: str, new: str) -> None:
         """Move a stopped user's volumes, and all else kept under their name, from ``old`` to ``new``.
 
         Refuses (409) when something already exists under ``new``; changes nothing then.
         """
         raise self.unsupported("rename volumes")
+
+    async def usage(self, spawner: LabFleetSpawner) -> Usage:
+        """What the running server uses now, and its limits."""
+        raise self.unsupported("measure a server")
 
     async def logs(self, spawner: LabFleetSpawner, tail: int) -> list[str]:
         """The last ``tail`` lines the server printed (also after it stopped or failed)."""
@@ -148,6 +183,12 @@ class LabFleetSpawner(LoggingConfigurable):
     @default("default_url")
     def _default_url_default(self) -> str:
         return "/lab"
+
+    @default("disable_user_config")
+    def _disable_user_config_default(self) -> bool:
+        # a user's own ~/.jupyter could change what the server sends, e.g. its
+        # Content-Security-Policy; see docs/security.md
+        return True
 
     def run_pre_spawn_hook(self):
         if self.labfleet.operations.busy(self.user.name):

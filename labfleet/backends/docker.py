@@ -25,7 +25,7 @@ from ..branding import lab_environment
 from ..objects import render_name
 from ..volumes import VolumeSpec, VolumeState
 from . import docker_grants
-from .base import Backend, BackendError, LabFleetSpawner, Problem
+from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
 
 USER_LABEL = "labfleet.user"
 VOLUME_LABEL = "labfleet.volume"
@@ -443,6 +443,22 @@ class DockerBackend(Backend):
             raise BackendError(
                 404, f"the container {name} of {spawner.user.name} does not exist"
             ) from None
+
+    async def usage(self, spawner: LabDockerSpawner) -> Usage:
+        """The container's memory and processes, from the engine's statistics."""
+        name = spawner.object_name
+        try:
+            stats = await self._call(lambda c: c.containers.get(name).stats(stream=False))
+        except docker.errors.NotFound:
+            return Usage(None, None, None, None)
+        memory, pids = stats.get("memory_stats") or {}, stats.get("pids_stats") or {}
+        return Usage(
+            memory_bytes=memory.get("usage"),
+            # without a limit of its own the engine reports the host's memory
+            memory_limit_bytes=memory.get("limit") if spawner.mem_limit else None,
+            processes=pids.get("current"),
+            processes_limit=pids.get("limit"),
+        )
 
     async def logs(self, spawner: LabDockerSpawner, tail: int) -> list[str]:
         """The container's last stdout and stderr lines, also once it has exited.

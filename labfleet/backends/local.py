@@ -8,6 +8,7 @@ isolated from each other; ``labfleet up`` says so at every start.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import grp
 import os
@@ -16,24 +17,34 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from subprocess import STDOUT
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
-from traitlets import Bool, Float, Unicode, default
+from jupyterhub.utils import random_port
+from traitlets import Bool, Enum, Float, Integer, Unicode, default
 
 from .. import blocking
 from ..branding import lab_environment
 from ..groups import Mount
 from ..objects import safe_name, system_account_name
 from ..volumes import VolumeState
-from .base import Backend, BackendError, LabFleetSpawner, Problem
-from .links import sync_links
+from . import cgroups, processes
+from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
+from .cgroups import Limits
+from .links import LinkProblem, link, sync_links
 
 COMMAND_TIMEOUT = 30
+COMMENT = "labfleet user "  # the comment of every system account labfleet makes
+NO_LOGIN = "/usr/sbin/nologin"
+LISTENER_POLL = 0.1  # seconds between two looks for the new server's listening socket
+# the PATH of users' servers, after the users' Python environment
+SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
 
 
 @dataclass(frozen=True)
@@ -62,21 +73,80 @@ def interpreter_folders() -> list[Path]:
 
 
 class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
-    """LocalProcessSpawner on labfleet's accounts, volumes and log files."""
+    """LocalProcessSpawner on labfleet's accounts, volumes, control groups and log files."""
 
     account: Account | None = None
+    _join_files: list[Path] = []  # the control group's files the new process joins through
+    _become_account = False
 
     async def start(self) -> tuple[str, int]:
-        self.account = await self.backend.ensure_account(self.user.name)
-        problems = await self.backend.link_mounts(self.user.name, self.account, self.grants.mounts)
+        backend = self.backend
+        self.account = await backend.ensure_account(self.user.name)
+        problems = await backend.link_mounts(self.user.name, self.account, self.grants.mounts)
         for problem in problems:
             self.log.warning("Server of %s: %s", self.user.name, problem)
-        log = self.backend.log_file(self.user.name)
-        # a fresh start begins a fresh log; a restart in place continues it
-        with log.open("ab" if self.restarting else "wb") as output:
-            # the server writes its output to the log; the hub keeps only its own
-            self.popen_kwargs = {**self.popen_kwargs, "stdout": output, "stderr": STDOUT}
-            return await super().start()
+        limits = Limits(self.mem_limit, self.cpu_limit, backend.max_processes or None)
+        containment = backend.containment
+        # whatever an earlier server of this account left is ended first
+        await blocking.run(blocking.FILES, containment.end, self.account.name)
+        await blocking.run(blocking.FILES, containment.prepare, self.account.name, limits)
+        self._join_files = containment.join_files(self.account.name)
+        prefix = containment.command_prefix(
+            self.account.name, self.account.uid, self.account.gid, limits
+        )
+        # a systemd scope becomes the account itself; otherwise the new process does
+        self._become_account = backend.isolate_users and not prefix
+        configured_cmd = self.cmd
+        self.cmd = [*prefix, *configured_cmd]
+        log = backend.log_file(self.user.name)
+        try:
+            # a fresh start begins a fresh log; a restart in place continues it
+            with log.open("ab" if self.restarting else "wb") as output:
+                # the server writes its output to the log; the hub keeps only its own
+                self.popen_kwargs = {**self.popen_kwargs, "stdout": output, "stderr": STDOUT}
+                ip, port = await super().start()
+        finally:
+            self.cmd = configured_cmd
+        try:
+            await self.wait_for_own_listener(port)
+        except Exception:
+            await self.stop(now=True)
+            raise
+        return ip, port
+
+    async def wait_for_own_listener(self, port: int) -> None:
+        """Return once the server's own process listens on ``port``.
+
+        Another account's process on that port (bound in the moment before the server
+        could) is never taken for the server: the start fails, naming the account.
+        """
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            found = await blocking.run(blocking.FILES, processes.listener, port)
+            if found is not None:
+                if await blocking.run(
+                    blocking.FILES, self.backend.owns, self.account, found, self.pid
+                ):
+                    return
+                owner = account_name_of(found.uid)
+                raise BackendError(
+                    500,
+                    f"port {port} of {self.user.name}'s server is held by another process "
+                    f"(account {owner}); the server was not started",
+                )
+            if self.proc is not None and self.proc.poll() is not None:
+                raise BackendError(
+                    500, f"{self.user.name}'s server exited ({self.proc.returncode}): see its log"
+                )
+            await asyncio.sleep(LISTENER_POLL)
+        raise BackendError(
+            504, f"{self.user.name}'s server did not listen within {self.start_timeout}s"
+        )
+
+    async def stop(self, now: bool = False) -> None:
+        await super().stop(now=now)
+        # what the server's processes left running ends with it
+        await self.backend.end_processes(self.user.name)
 
     @default("notebook_dir")
     def _notebook_dir_default(self) -> str:
@@ -88,14 +158,29 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         return [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
 
     def make_preexec_fn(self, name: str):
-        if self.backend.isolate_users:
-            return set_user_setuid(self.account.name)
-        return None
+        """Join the server's control group, then become its account (unless systemd does)."""
+        join = [os.fsencode(f) for f in self._join_files]
+        setuid = set_user_setuid(self.account.name) if self._become_account else None
+
+        def preexec() -> None:
+            pid = str(os.getpid()).encode()
+            for path in join:
+                fd = os.open(path, os.O_WRONLY)
+                try:
+                    os.write(fd, pid)
+                finally:
+                    os.close(fd)
+            if setuid is not None:
+                setuid()
+
+        return preexec
 
     def user_env(self, env: dict[str, str]) -> dict[str, str]:
         env["USER"] = self.account.name
         env["HOME"] = str(self.account.home)
         env["SHELL"] = self.account.shell
+        # a clean PATH: the users' Python environment and the system's, nothing of root's
+        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), *SYSTEM_PATH])
         env.update(lab_environment(self.labfleet.lab_folder))
         return env
 
@@ -130,6 +215,33 @@ class LocalBackend(Backend):
         10, help="Seconds allowed to measure one user's volumes before giving up on sizes."
     ).tag(config=True)
 
+    control_groups = Enum(
+        ["auto", "v2", "v1", "systemd", "off"],
+        default_value="auto",
+        help="""How each server is held in a control group of its own, where its limits
+        (cpu_limit, mem_limit, max_processes) hold and where stopping it ends everything it
+        started. auto: cgroup v2 where labfleet may use it (no systemd, or a systemd unit
+        with Delegate=yes), a transient systemd scope per server on other systemd hosts,
+        cgroup v1 on older hosts. off: none (no limits; a stop ends the account's processes).
+        """,
+    ).tag(config=True)
+
+    max_processes = Integer(
+        1024,
+        min=0,
+        help="Most processes and threads one server may run at once (0: no limit); "
+        "a fork past it fails. Applied through the server's control group.",
+    ).tag(config=True)
+
+    @property
+    def isolates_users(self) -> bool:
+        return self.isolate_users
+
+    @cached_property
+    def containment(self) -> cgroups.Containment:
+        """The control groups this host gives the servers (detected once)."""
+        return cgroups.detect(self.control_groups if self.isolate_users else "off")
+
     @default("isolate_users")
     def _isolate_default(self) -> bool:
         return os.geteuid() == 0
@@ -156,11 +268,14 @@ class LocalBackend(Backend):
         return [*super().protected_paths(), self.volumes_dir]
 
     def unapplied_properties(self) -> dict[str, str]:
-        no_cgroups = "local processes run without cgroups; the value is only shown to the server as"
         docker = "Docker access exists on the docker backend only"
+        unapplied = {}
+        containment = self.containment
+        if not containment.applies_limits:
+            why = f"{containment.reason}; the value is only shown to the server as"
+            unapplied = {"cpu_limit": f"{why} CPU_LIMIT", "mem_limit": f"{why} MEM_LIMIT"}
         return {
-            "cpu_limit": f"{no_cgroups} CPU_LIMIT",
-            "mem_limit": f"{no_cgroups} MEM_LIMIT",
+            **unapplied,
             "gpu": "a local server can open the host's GPUs as far as file permissions allow; "
             "CUDA_VISIBLE_DEVICES only tells CUDA which ones to use",
             "images": "local servers run labfleet's own Python environment, not images",
@@ -196,16 +311,47 @@ class LocalBackend(Backend):
         return problems
 
     def startup_warnings(self) -> list[str]:
-        if self.isolate_users:
-            return []
-        return [
-            "Every server runs as the account that runs labfleet: users are not isolated "
-            "from each other and can read each other's files. Fine for one person or a "
-            "trusted group, not for a class: run labfleet as root to isolate them."
-        ]
+        if not self.isolate_users:
+            return [
+                "Every server runs as the account that runs labfleet: users are not isolated "
+                "from each other and can read each other's files. Fine for one person or a "
+                "trusted group, not for a class: run labfleet as root to isolate them."
+            ]
+        containment = self.containment
+        if not containment.applies_limits:
+            return [
+                f"Servers run without control groups ({containment.reason}): cpu_limit, "
+                "mem_limit and max_processes are not applied, and a stop ends the server's "
+                "account's processes one by one. See docs/security.md."
+            ]
+        return []
+
+    def marker(self, account: str) -> Path:
+        """The file (root's, in the data directory) that says this hub made ``account``."""
+        folder = self.data_dir / "accounts"
+        folder.mkdir(mode=0o700, exist_ok=True)
+        return folder / account
+
+    def made_here(self, entry: pwd.struct_passwd, home: str) -> bool:
+        """Whether this hub made the system account ``entry``.
+
+        Its marker names its uid; an account made before markers existed is known by the
+        home and comment labfleet gave it (and is marked now).
+        """
+        marker = self.marker(entry.pw_name)
+        if marker.exists():
+            return marker.read_text().strip() == str(entry.pw_uid)
+        if entry.pw_dir == home and entry.pw_gecos.startswith(COMMENT):
+            marker.write_text(f"{entry.pw_uid}\n")
+            return True
+        return False
 
     def _system_account(self, username: str) -> pwd.struct_passwd:
-        """The system account of ``username``, created on first use; blocking."""
+        """The system account of ``username``, created on first use; blocking.
+
+        An account of that name that this hub did not make is never taken over (another
+        hub's, or the machine's): 409 naming it.
+        """
         if not self.isolate_users:
             return pwd.getpwuid(os.geteuid())
         name = self.account_name(username)
@@ -216,13 +362,24 @@ class LocalBackend(Backend):
             self.log.info("Creating system account %s for user %s", name, username)
             run(
                 "useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/bash",
-                "--user-group", "--comment", f"labfleet user {safe_name(username)}", name,
+                "--user-group", "--comment", f"{COMMENT}{safe_name(username)}", name,
             )  # fmt: skip
-            return pwd.getpwnam(name)
+            entry = pwd.getpwnam(name)
+            self.marker(name).write_text(f"{entry.pw_uid}\n")
+            return entry
+        if not self.made_here(entry, home):
+            raise BackendError(
+                409,
+                f"the system account {name} (uid {entry.pw_uid}, home {entry.pw_dir}) was not "
+                "made by this labfleet hub, so it is not used for "
+                f"{username}: remove it (userdel {name}) or set local.account_prefix",
+            )
         if entry.pw_dir != home:
             # the data directory moved: the account follows its home
             run("usermod", "--home", home, name)
-        return entry
+        if entry.pw_shell == NO_LOGIN:  # locked when a user of that name was deleted
+            run("usermod", "--unlock", "--expiredate", "", "--shell", "/bin/bash", name)
+        return pwd.getpwnam(name)
 
     def _ensure_account(self, username: str) -> Account:
         """The account, volume folders and links of ``username``; blocking."""
@@ -237,15 +394,50 @@ class LocalBackend(Backend):
         for spec in self.volumes:
             if not spec.mount:
                 continue
-            link = home / spec.mount
-            link.parent.mkdir(parents=True, exist_ok=True)
-            if link.is_symlink() or not link.exists():
-                link.unlink(missing_ok=True)
-                link.symlink_to(self.volume_dir(username, spec.name))
-                os.lchown(link, entry.pw_uid, entry.pw_gid)
-            else:
-                self.log.warning("Not linking volume %s: %s exists in the home", spec.name, link)
-        return Account(entry.pw_name, entry.pw_uid, entry.pw_gid, home, entry.pw_shell)
+            # the home is the user's: walked without following their links (links.py)
+            volume = Mount(str(self.volume_dir(username, spec.name)), spec.mount, "rw")
+            try:
+                link(home, volume, entry.pw_uid, entry.pw_gid)
+            except LinkProblem as e:
+                self.log.warning("Not linking volume %s of %s: %s", spec.name, username, e)
+        return account_from(entry, home)
+
+    def account_of(self, username: str) -> Account | None:
+        """The system account that runs ``username``'s server, if there is one; blocking."""
+        if self.isolate_users:
+            name = self.account_name(username)
+        else:
+            name = pwd.getpwuid(os.geteuid()).pw_name
+        try:
+            entry = pwd.getpwnam(name)
+        except KeyError:
+            return None
+        return account_from(entry, self.home_dir(username))
+
+    def owns(self, account: Account, found: processes.Listener, pid: int) -> bool:
+        """Whether the listening socket ``found`` is the server's own: made by its account,
+        held by a process of its control group (or below its first process); blocking."""
+        if self.isolate_users and found.uid != account.uid:
+            return False
+        members = self.containment.members(account.name) or processes.descendants(pid)
+        return any(processes.holds_socket(member, found.inode) for member in members)
+
+    def _end_processes(self, username: str) -> None:
+        """End everything the server of ``username`` left running; blocking."""
+        account = self.account_of(username)
+        if account is None:
+            return
+        self.containment.end(account.name)
+        if self.isolate_users:
+            # outside any control group (started by other means): the account's processes
+            processes.kill(processes.pids_of_uid(account.uid))
+
+    async def end_processes(self, username: str) -> None:
+        """End everything the server of ``username`` left running."""
+        try:
+            await blocking.run(blocking.FILES, self._end_processes, username)
+        except cgroups.ControlGroupError as e:
+            self.log.error("Processes of %s's server: %s", username, e)
 
     async def ensure_account(self, username: str) -> Account:
         """The account and volumes that run ``username``'s server, created on first use."""
@@ -255,17 +447,19 @@ class LocalBackend(Backend):
         self, username: str, account: Account, mounts: Sequence[Mount]
     ) -> list[str]:
         """Link the group mounts into the home (links, so never read-only); what was skipped."""
-        record = self.data_dir / "mounts" / f"{safe_name(username)}.json"
+        record = self.mounts_record(username)
         return await blocking.run(
             blocking.FILES, sync_links, account.home, mounts, record, account.uid, account.gid
         )
 
     async def restart_in_place(self, spawner: LocalBackendSpawner) -> None:
-        # stopping clears the token; the same one goes to the new process
+        # stopping clears the token; the same one goes to the new process. The address is
+        # fresh: another account may have taken the old one in the meantime
         token = spawner.api_token
         await spawner.stop()
         spawner.api_token = token
-        await spawner.start()
+        spawner.port = random_port()
+        spawner.server.ip, spawner.server.port = await spawner.start()
 
     async def list_volumes(self, username: str) -> list[VolumeState]:
         def measure(folder: Path) -> int | None:
@@ -290,6 +484,32 @@ class LocalBackend(Backend):
                 # rmtree removes links, never what they point to
                 await blocking.run(blocking.FILES, shutil.rmtree, folder)
 
+    def mounts_record(self, username: str) -> Path:
+        """Where the group mounts linked into ``username``'s home are listed."""
+        return self.data_dir / "mounts" / f"{safe_name(username)}.json"
+
+    def _forget_user(self, username: str, volumes_deleted: bool) -> None:
+        """End what the account runs, remove its log and records, then the account itself
+        (kept, locked, while its volumes are kept: their files keep their owner); blocking."""
+        self._end_processes(username)
+        for path in (self.log_file(username), self.mounts_record(username)):
+            path.unlink(missing_ok=True)
+        if not self.isolate_users:
+            return
+        name = self.account_name(username)
+        if not exists(pwd.getpwnam, name) or not self.marker(name).exists():
+            return
+        if volumes_deleted:
+            run("userdel", name)
+            if exists(grp.getgrnam, name):
+                run("groupdel", name)
+            self.marker(name).unlink()
+        else:
+            run("usermod", "--lock", "--expiredate", "1", "--shell", NO_LOGIN, name)
+
+    async def forget_user(self, username: str, volumes_deleted: bool) -> None:
+        await blocking.run(blocking.FILES, self._forget_user, username, volumes_deleted)
+
     async def rename_volumes(self, old: str, new: str) -> None:
         await blocking.run(blocking.FILES, self._rename, old, new)
 
@@ -297,7 +517,17 @@ class LocalBackend(Backend):
         """Move the volume folders and the log, then rename the system account; blocking."""
         moves = [(self.volume_dir(old, s.name), self.volume_dir(new, s.name)) for s in self.volumes]
         moves.append((self.log_file(old), self.log_file(new)))
+        moves.append((self.mounts_record(old), self.mounts_record(new)))
         accounts = (self.account_name(old), self.account_name(new))
+        if self.isolate_users and exists(pwd.getpwnam, accounts[0]):
+            moves.append((self.marker(accounts[0]), self.marker(accounts[1])))
+            running = processes.pids_of_uid(pwd.getpwnam(accounts[0]).pw_uid)
+            if running:
+                raise BackendError(
+                    409,
+                    f"cannot rename {old} to {new}: the account {accounts[0]} still runs "
+                    f"processes ({', '.join(map(str, running[:10]))}); stop them first",
+                )
         taken = [str(target) for _, target in moves if os.path.lexists(target)]
         if self.isolate_users and exists(pwd.getpwnam, accounts[1]):
             taken.append(f"the system account {accounts[1]}")
@@ -331,10 +561,30 @@ class LocalBackend(Backend):
         if exists(grp.getgrnam, old):
             run("groupmod", "--new-name", new, old)
 
+    async def usage(self, spawner: LocalBackendSpawner) -> Usage:
+        """The server's control group's use and limits (unknown without control groups)."""
+        group = self.account_name(spawner.user.name) if self.isolate_users else None
+        if group is None:
+            return Usage(None, None, None, None)
+        return await blocking.run(blocking.FILES, self.containment.usage, group)
+
     async def logs(self, spawner: LocalBackendSpawner, tail: int) -> list[str]:
         return await blocking.run(
             blocking.FILES, tail_lines, self.log_file(spawner.user.name), tail
         )
+
+
+def account_from(entry: pwd.struct_passwd, home: Path) -> Account:
+    """The account of a passwd entry, with the server's home."""
+    return Account(entry.pw_name, entry.pw_uid, entry.pw_gid, home, entry.pw_shell)
+
+
+def account_name_of(uid: int) -> str:
+    """The name of the account ``uid`` (the number when it has none)."""
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def exists(lookup: Callable[[str], object], name: str) -> bool:
@@ -347,7 +597,15 @@ def exists(lookup: Callable[[str], object], name: str) -> bool:
 
 
 def run(*command: str) -> None:
-    subprocess.run(command, check=True, capture_output=True, timeout=COMMAND_TIMEOUT)
+    """Run an account command (useradd, usermod, ...); BackendError naming why it failed."""
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False
+    )
+    if done.returncode:
+        message = done.stderr.strip() or f"exit status {done.returncode}"
+        # e.g. "user lf-x is currently used by process 123": a state to end first
+        status = 409 if "currently used by process" in message else 500
+        raise BackendError(status, f"{command[0]} failed: {message}")
 
 
 def folder_size(folder: Path) -> int:

@@ -22,7 +22,8 @@
 
   /** The form's properties, as the API takes them: empty fields are left out. */
   function properties(form) {
-    const value = (name) => form.elements[name].value.trim();
+    // a field the hub does not apply (disabled on the page) is never saved
+    const value = (name) => (form.elements[name].disabled ? "" : form.elements[name].value.trim());
     const out = {};
     if (value("priority") !== "") out.priority = Number(value("priority"));
     if (value("cpu_limit") !== "") out.cpu_limit = Number(value("cpu_limit"));

@@ -12,6 +12,23 @@
 
   const { request, xsrfToken, pathJoin, el, showAlert, showError, modalOf, setBusy } = window.labfleet;
   const { formatBytes, formatDuration, formatClock, resourceCode, plural } = window.labfleet;
+  const USAGE_REFRESH_MS = 30 * 1000; // memory and processes are read again every 30 s
+
+  /** "Memory: 120 MiB of 2.00 GiB · 14 processes of 1024" from GET .../usage. */
+  function usageText(usage) {
+    if (!usage.running) return "The server is stopped.";
+    if (usage.memory_bytes === null && usage.processes === null) return "Not measured on this hub.";
+    const parts = [];
+    if (usage.memory_bytes !== null) {
+      const limit = usage.memory_limit_bytes === null ? " (no limit)" : ` of ${formatBytes(usage.memory_limit_bytes)}`;
+      parts.push(`Memory: ${formatBytes(usage.memory_bytes)}${limit}`);
+    }
+    if (usage.processes !== null) {
+      const limit = usage.processes_limit === null ? "" : ` of ${usage.processes_limit}`;
+      parts.push(`${plural(usage.processes, "process", "processes")}${limit}`);
+    }
+    return parts.join(" · ");
+  }
 
   const WARNING_SECONDS = 10 * 60; // the API's `warning` threshold, also applied between fetches
   const TICK_MS = 60 * 1000; // the time left is redrawn each minute
@@ -70,7 +87,11 @@
       this.renderState();
       this.renderSession();
       this.loadSession();
+      this.loadUsage();
       setInterval(() => this.renderSession(), TICK_MS);
+      setInterval(() => {
+        if (!document.hidden) this.loadUsage();
+      }, USAGE_REFRESH_MS);
       document.addEventListener("visibilitychange", () => {
         if (!document.hidden && Date.now() - this.sessionFetchedAt > SESSION_REFRESH_WARNING_MS) this.refresh();
       });
@@ -162,6 +183,19 @@
     refresh() {
       this.refreshState();
       this.loadSession();
+      this.loadUsage();
+    }
+
+    // -- resources ----------------------------------------------------------------------
+
+    async loadUsage() {
+      const summary = this.$(".lf-usage-summary");
+      try {
+        const usage = await request(pathJoin(this.api, "usage"), { xsrf: this.xsrf, baseUrl: this.baseUrl });
+        summary.textContent = usageText(usage);
+      } catch (e) {
+        summary.textContent = `Resource use is not available: ${e.message}`;
+      }
     }
 
     // -- restart ------------------------------------------------------------------------

