@@ -21,7 +21,7 @@ from .auth import passwords
 from .auth.accounts import Accounts
 from .auth.authenticator import LabFleetAuthenticator
 from .backends import BACKENDS, Backend, processes
-from .backends.local import account_name_of
+from .backends.accounts import account_name_of
 from .branding import Branding, hub_brand, image_file, problems, write_lab_folder
 from .configfile import readable_secrets
 from .context import LabFleetContext

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import grp
 import os
 import pwd
 import shutil
 import stat
-import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 from subprocess import STDOUT
@@ -35,27 +32,14 @@ from ..groups import Mount
 from ..objects import safe_name, system_account_name
 from ..volumes import VolumeState
 from . import cgroups, processes
+from .accounts import Account, SystemAccounts, account_from, account_name_of, exists
 from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
 from .cgroups import Limits
 from .links import LinkProblem, link, sync_links
 
-COMMAND_TIMEOUT = 30
-COMMENT = "labfleet user "  # the comment of every system account labfleet makes
-NO_LOGIN = "/usr/sbin/nologin"
 LISTENER_POLL = 0.1  # seconds between two looks for the new server's listening socket
 # the PATH of users' servers, after the users' Python environment
 SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
-
-
-@dataclass(frozen=True)
-class Account:
-    """Who a user's server runs as, and where its home is."""
-
-    name: str
-    uid: int
-    gid: int
-    home: Path
-    shell: str
 
 
 def unreachable_folders(path: Path) -> list[Path]:
@@ -326,28 +310,13 @@ class LocalBackend(Backend):
             ]
         return []
 
-    def marker(self, account: str) -> Path:
-        """The file (root's, in the data directory) that says this hub made ``account``."""
-        folder = self.data_dir / "accounts"
-        folder.mkdir(mode=0o700, exist_ok=True)
-        return folder / account
-
-    def made_here(self, entry: pwd.struct_passwd, home: str) -> bool:
-        """Whether this hub made the system account ``entry``.
-
-        Its marker names its uid; an account made before markers existed is known by the
-        home and comment labfleet gave it (and is marked now).
-        """
-        marker = self.marker(entry.pw_name)
-        if marker.exists():
-            return marker.read_text().strip() == str(entry.pw_uid)
-        if entry.pw_dir == home and entry.pw_gecos.startswith(COMMENT):
-            marker.write_text(f"{entry.pw_uid}\n")
-            return True
-        return False
+    @cached_property
+    def accounts(self) -> SystemAccounts:
+        """The system accounts this hub made (marked in the data directory)."""
+        return SystemAccounts(self.data_dir / "accounts")
 
     def _system_account(self, username: str) -> pwd.struct_passwd:
-        """The system account of ``username``, created on first use; blocking.
+        """The system account of ``username``, made on first use; blocking.
 
         An account of that name that this hub did not make is never taken over (another
         hub's, or the machine's): 409 naming it.
@@ -355,31 +324,9 @@ class LocalBackend(Backend):
         if not self.isolate_users:
             return pwd.getpwuid(os.geteuid())
         name = self.account_name(username)
-        home = str(self.home_dir(username))
-        try:
-            entry = pwd.getpwnam(name)
-        except KeyError:
+        if not exists(pwd.getpwnam, name):
             self.log.info("Creating system account %s for user %s", name, username)
-            run(
-                "useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/bash",
-                "--user-group", "--comment", f"{COMMENT}{safe_name(username)}", name,
-            )  # fmt: skip
-            entry = pwd.getpwnam(name)
-            self.marker(name).write_text(f"{entry.pw_uid}\n")
-            return entry
-        if not self.made_here(entry, home):
-            raise BackendError(
-                409,
-                f"the system account {name} (uid {entry.pw_uid}, home {entry.pw_dir}) was not "
-                "made by this labfleet hub, so it is not used for "
-                f"{username}: remove it (userdel {name}) or set local.account_prefix",
-            )
-        if entry.pw_dir != home:
-            # the data directory moved: the account follows its home
-            run("usermod", "--home", home, name)
-        if entry.pw_shell == NO_LOGIN:  # locked when a user of that name was deleted
-            run("usermod", "--unlock", "--expiredate", "", "--shell", "/bin/bash", name)
-        return pwd.getpwnam(name)
+        return self.accounts.ensure(name, str(self.home_dir(username)), safe_name(username))
 
     def _ensure_account(self, username: str) -> Account:
         """The account, volume folders and links of ``username``; blocking."""
@@ -496,16 +443,10 @@ class LocalBackend(Backend):
             path.unlink(missing_ok=True)
         if not self.isolate_users:
             return
-        name = self.account_name(username)
-        if not exists(pwd.getpwnam, name) or not self.marker(name).exists():
-            return
         if volumes_deleted:
-            run("userdel", name)
-            if exists(grp.getgrnam, name):
-                run("groupdel", name)
-            self.marker(name).unlink()
+            self.accounts.remove(self.account_name(username))
         else:
-            run("usermod", "--lock", "--expiredate", "1", "--shell", NO_LOGIN, name)
+            self.accounts.lock(self.account_name(username))
 
     async def forget_user(self, username: str, volumes_deleted: bool) -> None:
         await blocking.run(blocking.FILES, self._forget_user, username, volumes_deleted)
@@ -519,15 +460,8 @@ class LocalBackend(Backend):
         moves.append((self.log_file(old), self.log_file(new)))
         moves.append((self.mounts_record(old), self.mounts_record(new)))
         accounts = (self.account_name(old), self.account_name(new))
-        if self.isolate_users and exists(pwd.getpwnam, accounts[0]):
-            moves.append((self.marker(accounts[0]), self.marker(accounts[1])))
-            running = processes.pids_of_uid(pwd.getpwnam(accounts[0]).pw_uid)
-            if running:
-                raise BackendError(
-                    409,
-                    f"cannot rename {old} to {new}: the account {accounts[0]} still runs "
-                    f"processes ({', '.join(map(str, running[:10]))}); stop them first",
-                )
+        if self.isolate_users:
+            self.accounts.check_idle(accounts[0], f"cannot rename {old} to {new}")
         taken = [str(target) for _, target in moves if os.path.lexists(target)]
         if self.isolate_users and exists(pwd.getpwnam, accounts[1]):
             taken.append(f"the system account {accounts[1]}")
@@ -542,24 +476,17 @@ class LocalBackend(Backend):
                 if os.path.lexists(source):
                     source.rename(target)
                     undo.append(lambda s=source, t=target: t.rename(s))
-            if self.isolate_users and exists(pwd.getpwnam, accounts[0]):
-                self._rename_account(*accounts, self.home_dir(new), new)
+            if self.isolate_users and self.accounts.ours(accounts[0]):
+                self.accounts.rename(*accounts, self.home_dir(new), safe_name(new))
                 undo.append(
-                    lambda: self._rename_account(*reversed(accounts), self.home_dir(old), old)
+                    lambda: self.accounts.rename(
+                        *reversed(accounts), self.home_dir(old), safe_name(old)
+                    )
                 )
         except Exception:
             for step in reversed(undo):
                 step()
             raise
-
-    def _rename_account(self, old: str, new: str, home: Path, username: str) -> None:
-        """Rename a system account and its group; its uid, so its files' owner, stays."""
-        run(
-            "usermod", "--login", new, "--home", str(home),
-            "--comment", f"labfleet user {safe_name(username)}", old,
-        )  # fmt: skip
-        if exists(grp.getgrnam, old):
-            run("groupmod", "--new-name", new, old)
 
     async def usage(self, spawner: LocalBackendSpawner) -> Usage:
         """The server's control group's use and limits (unknown without control groups)."""
@@ -572,40 +499,6 @@ class LocalBackend(Backend):
         return await blocking.run(
             blocking.FILES, tail_lines, self.log_file(spawner.user.name), tail
         )
-
-
-def account_from(entry: pwd.struct_passwd, home: Path) -> Account:
-    """The account of a passwd entry, with the server's home."""
-    return Account(entry.pw_name, entry.pw_uid, entry.pw_gid, home, entry.pw_shell)
-
-
-def account_name_of(uid: int) -> str:
-    """The name of the account ``uid`` (the number when it has none)."""
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
-
-
-def exists(lookup: Callable[[str], object], name: str) -> bool:
-    """Whether ``pwd.getpwnam`` or ``grp.getgrnam`` knows ``name``."""
-    try:
-        lookup(name)
-    except KeyError:
-        return False
-    return True
-
-
-def run(*command: str) -> None:
-    """Run an account command (useradd, usermod, ...); BackendError naming why it failed."""
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=COMMAND_TIMEOUT, check=False
-    )
-    if done.returncode:
-        message = done.stderr.strip() or f"exit status {done.returncode}"
-        # e.g. "user lf-x is currently used by process 123": a state to end first
-        status = 409 if "currently used by process" in message else 500
-        raise BackendError(status, f"{command[0]} failed: {message}")
 
 
 def folder_size(folder: Path) -> int:
