@@ -20,8 +20,9 @@ MAX_VALUE_LENGTH = 4096
 MAX_VARIABLES = 100
 
 # prefixes of the names JupyterHub (JUPYTERHUB_*, JPY_*), labfleet and the NVIDIA container
-# runtime (NVIDIA_VISIBLE_DEVICES would hand out GPUs) set or read
-RESERVED_PREFIXES = ("JUPYTERHUB_", "JPY_", "LABFLEET_", "NVIDIA_")
+# runtime (NVIDIA_VISIBLE_DEVICES would hand out GPUs) set or read, and Jupyter's own
+# (JUPYTER_CONFIG_DIR, JUPYTER_PATH: a user's own configuration, which servers do not load)
+RESERVED_PREFIXES = ("JUPYTERHUB_", "JPY_", "LABFLEET_", "NVIDIA_", "JUPYTER_")
 RESERVED_NAMES = frozenset(
     {
         # the account the server runs as (local backend) and its shell
@@ -30,12 +31,8 @@ RESERVED_NAMES = frozenset(
         "PATH", "PYTHONPATH", "VIRTUAL_ENV", "CONDA_ROOT", "CONDA_DEFAULT_ENV", "LANG", "LC_ALL",
         # JupyterHub's Spawner.get_env: the limits, from the groups' cpu_limit and mem_limit
         "MEM_LIMIT", "MEM_GUARANTEE", "CPU_LIMIT", "CPU_GUARANTEE",
-        # DockerSpawner: the image of the server
-        "JUPYTER_IMAGE", "JUPYTER_IMAGE_SPEC",
         # GPUs are granted by groups only
         "CUDA_VISIBLE_DEVICES",
-        # the JupyterLab branding folder
-        "JUPYTER_CONFIG_PATH",
     }
 )  # fmt: skip
 

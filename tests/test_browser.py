@@ -53,6 +53,10 @@ def test_control_panel_restart_session_logs_and_volume_reset(hub, page):
     expect(panel).to_have_attribute("data-state", "running")
     expect(panel.locator(".lf-time-left-value")).to_have_text(re.compile(r"\d+ min|\d+ h"))
     expect(panel.get_by_role("button", name="Manage volumes")).to_be_hidden()
+    # what the server uses, read from its control group, with the process limit
+    expect(panel.locator(".lf-usage-summary")).to_have_text(
+        re.compile(r"Memory: [\d.]+ [KMG]iB .*\d+ processes of 1024")
+    )
     expect(page.locator("#stop")).to_be_visible()  # JupyterHub's own Start/Stop are kept
     no_api_errors(panel)
     shot(page, "home-running.png", full_page=True)
@@ -177,7 +181,9 @@ def test_control_panel_restart_session_logs_and_volume_reset(hub, page):
         if name != "home":
             row = panel.locator(f".lf-volume-row[data-volume={name}]")
             expect(row.locator(".lf-volume-reset")).to_have_count(0)
-    after = {v["name"]: v for v in hub.api("GET", f"/labfleet/users/{user}/volumes").json()["volumes"]}
+    after = {
+        v["name"]: v for v in hub.api("GET", f"/labfleet/users/{user}/volumes").json()["volumes"]
+    }
     assert not after["home"]["exists"]
     assert all(after[name]["exists"] for name in resources if name != "home")
     no_api_errors(panel)

@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import pytest
+from harness import run_labfleet, running_hub
 
 from labfleet.backends import cgroups
 from labfleet.backends.cgroups import CgroupV1, CgroupV2, Limits, NoControlGroups, SystemdScopes
@@ -148,3 +149,31 @@ def test_this_machine_gets_real_control_groups():
         pytest.skip("needs root")
     driver = cgroups.detect()
     assert driver.applies_limits, getattr(driver, "reason", "")
+
+
+def test_a_hub_without_control_groups_says_so_and_applies_no_limits():
+    config = {
+        "local": {"control_groups": "off"},
+        "hub": {"load_groups": {"course": {"users": []}}},
+    }
+    with running_hub("no-cgroups", config) as hub:
+        warning = "Servers run without control groups (local.control_groups is off)"
+        assert any(warning in line for line in hub.start_output)
+        group = hub.api("GET", "/labfleet/groups/course").json()
+        assert hub.api(
+            "PUT", "/labfleet/groups/course", json={"cpu_limit": 1, "mem_limit": "1G"}
+        ).json()["not_applied"].keys() >= {"cpu_limit", "mem_limit"}
+        assert group["backend"] == "local"
+        session, _ = hub.login("admin", hub.admin_password)
+        page = session.get(f"{hub.url}/hub/labfleet/groups", timeout=30).text
+        assert 'name="cpu_limit"' in page and 'name="mem_limit"' in page
+        # the limit fields are disabled, saying why
+        for field in ("cpu_limit", "mem_limit"):
+            tag = page[page.index(f'name="{field}"') :].split(">", 1)[0]
+            assert "disabled" in tag and "local.control_groups is off" in tag
+
+
+def test_doctor_says_when_servers_run_without_control_groups(tmp_path):
+    (tmp_path / "labfleet.yaml").write_text("local: {control_groups: 'off'}\n")
+    doctor = run_labfleet("doctor", cwd=tmp_path)
+    assert "warning: Servers run without control groups" in doctor.stdout

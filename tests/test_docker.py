@@ -46,8 +46,9 @@ NAMES = {
 HUB_CONFIG = {
     "labfleet": {"backend": "docker", "volumes": VOLUMES},
     "docker": NAMES,
-    # the cache volume is mounted at ~/.cache: let the contents API reach it
-    "spawner": {"args": ["--ContentsManager.allow_hidden=True"]},
+    # the cache volume is mounted at ~/.cache: let the contents API reach it; and read the
+    # users' own ~/.jupyter, which test_logs_explain_a_failed_start breaks on purpose
+    "spawner": {"args": ["--ContentsManager.allow_hidden=True"], "disable_user_config": False},
 }
 USER = "o.brien"
 CONTAINER = f"{PREFIX}-o-2ebrien"

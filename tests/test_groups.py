@@ -364,10 +364,8 @@ def test_groups_of_labfleet_yaml_are_applied_at_start_and_read_only(hub):
     assert answer["properties"]["mounts"] == [
         {"host": str(DATASETS), "path": "datasets", "mode": "rw"}
     ]
-    assert answer["not_applied"] == {
-        "mem_limit": "local processes run without cgroups; the value is only shown to the "
-        "server as MEM_LIMIT"
-    }
+    # its mem_limit holds: every server runs in a control group of its own
+    assert answer["not_applied"] == {}
     # stored in JupyterHub's own group properties
     assert hub.api("GET", "/groups/course").json()["properties"]["priority"] == 1
     refused = group_api(hub, "PUT", "course", json={"priority": 2})
@@ -377,14 +375,17 @@ def test_groups_of_labfleet_yaml_are_applied_at_start_and_read_only(hub):
 
 def test_the_start_says_what_the_local_backend_does_not_apply(hub):
     log = "".join(hub.start_output)
-    assert "The local backend does not apply these group properties: cpu_limit" in log
-    assert "Group course sets mem_limit: not applied on the local backend" in log
+    line = next(x for x in hub.start_output if "The local backend does not apply" in x)
+    assert "gpu:" in line and "images:" in line and "docker_socket:" in line
+    # the limits hold in the servers' control groups: not among what is not applied
+    assert "cpu_limit" not in line and "mem_limit" not in line
+    assert "Group course sets" not in log
 
 
 def test_properties_set_through_the_api_keep_other_tools_keys(hub, gpu_class):
     assert gpu_class["message"].startswith("Saved group gpu-class. Changes apply at the next start")
     assert gpu_class["properties"]["cpu_limit"] == 2.0
-    assert set(gpu_class["not_applied"]) == {"cpu_limit", "gpu", "images"}
+    assert set(gpu_class["not_applied"]) == {"gpu", "images"}
     hub.api(
         "PUT", "/groups/gpu-class/properties", json={**gpu_class["properties"], "colour": "red"}
     )
@@ -438,8 +439,11 @@ def test_a_member_of_two_groups_gets_the_documented_result(hub, gpu_class):
         assert os.readlink(link) == str(DATASETS)
         assert (link / "README.txt").read_text() == "shared data\n"
         log = hub.tail(200)
-        assert "Server of ben: mem_limit (group course) is not applied" in log
         assert "Server of ben: gpu is not applied" in log
+        # the limits are the server's control group's, not only variables it is shown
+        assert "mem_limit (group course) is not applied" not in log
+        usage = hub.api("GET", "/labfleet/users/ben/usage").json()
+        assert usage["memory_limit_bytes"] == 1024**3
 
         # a change applies at the next start, not to the running server
         properties = {**gpu_class["properties"], "environment": {"SHARED": "changed"}}

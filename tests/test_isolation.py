@@ -30,7 +30,7 @@ from harness import (
     wait_for,
 )
 
-from labfleet.backends import processes
+from labfleet.backends import cgroups, processes
 from labfleet.objects import system_account_name
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="isolation needs root")
@@ -48,7 +48,7 @@ HUB_CONFIG = {
     },
     "local": {"max_processes": MAX_PROCESSES},
     "hub": {"load_groups": {"limited": {"users": ["hog"]}}},
-    "groups": {"properties": {"limited": {"mem_limit": MEMORY_LIMIT}}},
+    "groups": {"properties": {"limited": {"mem_limit": MEMORY_LIMIT, "cpu_limit": 0.5}}},
     "culling": {"enabled": False},
 }
 
@@ -181,6 +181,11 @@ def test_a_kernel_past_its_memory_limit_is_killed_and_everyone_else_keeps_workin
     usage = labfleet_api(hub, "GET", "/users/hog/usage").json()
     assert usage["running"] and usage["memory_limit_bytes"] == MEMORY_LIMIT
     assert 0 < usage["memory_bytes"] < MEMORY_LIMIT
+    # the group's half CPU is the server's quota, not only a variable it is shown
+    containment = cgroups.detect()
+    if isinstance(containment, cgroups.CgroupV1):
+        quota = containment.folders(account(hub, "hog").pw_name)["cpu"] / "cpu.cfs_quota_us"
+        assert quota.read_text().strip() == "50000"
     with pytest.raises(KernelDied):
         run_in_kernel(hub, "hog", "x = bytearray(1024 * 1024 * 1024)\nprint('allocated')", token)
     # the hub, the proxy, the neighbour's server and hog's own server still answer

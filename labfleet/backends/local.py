@@ -72,7 +72,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         limits = Limits(self.mem_limit, self.cpu_limit, backend.max_processes or None)
         containment = backend.containment
         # whatever an earlier server of this account left is ended first
-        await blocking.run(blocking.FILES, containment.end, self.account.name)
+        await backend.end_processes(self.user.name)
         await blocking.run(blocking.FILES, containment.prepare, self.account.name, limits)
         self._join_files = containment.join_files(self.account.name)
         prefix = containment.command_prefix(
