@@ -14,7 +14,7 @@ from tornado import web
 from traitlets import Dict, Enum, Instance, Integer, Unicode, default
 from traitlets.config import Configurable
 
-from . import apihandlers, audit, handlers, scopes, settings
+from . import apihandlers, audit, handlers, running, scopes, settings
 from .audit.hub_requests import audited
 from .audit.pruning import AuditLog, start_pruning
 from .auth import passwords
@@ -185,6 +185,12 @@ class LabFleet(JupyterHub):
         # templates, which labfleet's extend as "templates/<name>"
         return [str(PACKAGE / "templates"), *self._template_paths_default()]
 
+    @default("cleanup_servers")
+    def _cleanup_servers_default(self) -> bool:
+        # servers keep running across hub restarts and are adopted again
+        # (labfleet up --stop-servers stops them)
+        return False
+
     @default("bind_url")
     def _bind_url_default(self) -> str:
         return "http://127.0.0.1:8000"
@@ -235,6 +241,12 @@ class LabFleet(JupyterHub):
         self.data_path.chmod(0o711)
         self.hub_dir.mkdir(mode=0o700, exist_ok=True)
         self.hub_dir.chmod(0o700)
+        # one hub per data directory: a second one touches nothing (database, proxy)
+        try:
+            self._lock = running.acquire(self.hub_dir)
+        except running.AlreadyRunning as e:
+            print(f"labfleet: {e}, on the data directory {self.data_path}", file=sys.stderr)
+            self.exit(1)
 
     def init_backend(self) -> None:
         try:

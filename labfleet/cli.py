@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
-from . import __version__, configfile, settings
+from . import __version__, configfile, running, settings
 from .auth import roster_cli
 
 
 def cmd_up(args: argparse.Namespace) -> int:
     from .app import LabFleet
 
+    # started from a script or in the background, SIGINT arrives ignored, and so would
+    # it be by the proxy, the services and the servers: the hub stops them with SIGINT
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+
     argv = [f"--LabFleet.config_file={args.config}"]
     if args.debug:
         argv.append("--debug")
+    if args.stop_servers:
+        argv.append("--LabFleet.cleanup_servers=True")
     LabFleet.launch_instance(argv)
     return 0
 
@@ -26,6 +33,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     app = LabFleet.from_file(Path(args.config))
     problems = diagnose(app)
+    pid = running.running_hub(app.hub_dir)
+    if pid:
+        print(f"labfleet is running here (pid {pid}): its ports are its own.")
     for warning in app.runtime.startup_warnings():
         print(f"warning: {warning}")
     for problem in problems:
@@ -74,6 +84,11 @@ def parser() -> argparse.ArgumentParser:
 
     up = with_config(sub.add_parser("up", help="start the hub"))
     up.add_argument("--debug", action="store_true", help="log at debug level")
+    up.add_argument(
+        "--stop-servers", action="store_true",
+        help="stop every server when the hub stops (default: they keep running and the "
+        "next start adopts them)",
+    )  # fmt: skip
     up.set_defaults(func=cmd_up)
 
     doctor = with_config(sub.add_parser("doctor", help="check the environment"))

@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
+from . import running
 from .app import LabFleet
 from .backends.base import Problem
 from .configfile import readable_secrets
@@ -53,14 +54,19 @@ def proxy_problem(command: list[str]) -> Problem | None:
 
 
 def diagnose(app: LabFleet) -> list[Problem]:
-    """Every problem found in the environment of ``app`` (an uninitialised LabFleet)."""
+    """Every problem found in the environment of ``app`` (an uninitialised LabFleet).
+
+    The ports of a hub running on this data directory are its own, not problems.
+    """
     proxy = LabFleetProxy(parent=app, app=app, auth_token="doctor")
     secrets = readable_secrets(Path(app.config_file))
+    hub_url = app.hub_bind_url or f"http://{app.hub_ip or '127.0.0.1'}:{app.hub_port}"
+    ports = [("public", app.bind_url), ("hub", hub_url), ("proxy API", proxy.api_url)]
+    if running.running_hub(app.hub_dir):
+        ports = []
     checks = [
         secrets and Problem(secrets, f"chmod 600 {app.config_file}"),
-        port_problem("public", app.bind_url),
-        port_problem("hub", app.hub_bind_url or f"http://{app.hub_ip or '127.0.0.1'}:{app.hub_port}"),
-        port_problem("proxy API", proxy.api_url),
+        *(port_problem(what, url) for what, url in ports),
         proxy_problem(proxy.command),
         writable_problem(app.data_path),
     ]

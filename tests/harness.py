@@ -83,6 +83,9 @@ class Hub:
                 "hub_bind_url": f"http://127.0.0.1:{free_port()}",
                 "services": [{"name": "labfleet-tests", "api_token": self.token}],
                 "load_roles": [{"name": "admin", "services": ["labfleet-tests"]}],
+                # nothing of a test module outlives it: its hub stops its servers when it
+                # stops (the modules about servers surviving a hub restart turn this off)
+                "cleanup_servers": True,
             },
             "proxy": {"api_url": f"http://127.0.0.1:{free_port()}"},
         }
@@ -97,17 +100,26 @@ class Hub:
 
     # -- process -------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start `labfleet up` and wait until the hub API answers."""
+    def start(self, ignore_sigint: bool = False) -> None:
+        """Start `labfleet up` and wait until the hub API answers.
+
+        ``ignore_sigint``: as from a script or in the background, SIGINT is ignored when the
+        hub starts (and so by what it starts, unless it says otherwise).
+        """
         self.starts += 1
         ARTIFACTS.mkdir(exist_ok=True)
         log = open(ARTIFACTS / f"{self.name}-{self.root.name}-{self.starts}.log", "w")
+
+        def ignore() -> None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
         self.proc = subprocess.Popen(
             [LABFLEET, "up", "--config", str(self.config_path)],
             cwd=self.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            preexec_fn=ignore if ignore_sigint else None,
         )
         first_line = len(self.output)
 
@@ -236,7 +248,26 @@ class Hub:
 
         return self.data_dir / "volumes" / "home" / safe_name(username)
 
+    def stop_every_server(self) -> None:
+        """Stop every running server (a hub may keep them across its own stop)."""
+        from urllib.parse import quote
+
+        if not self.proc or self.proc.poll() is not None:
+            return
+        try:
+            running = [u["name"] for u in self.api("GET", "/users").json() if u["servers"]]
+            for name in running:
+                self.api("DELETE", f"/users/{quote(name, safe='')}/server")
+            wait_for(
+                lambda: not any(u["servers"] for u in self.api("GET", "/users").json()),
+                SPAWN_TIMEOUT,
+                "every server to stop",
+            )
+        except (requests.RequestException, TimeoutError) as e:
+            print(f"{self.name}: could not stop every server: {e}")
+
     def cleanup(self) -> None:
+        self.stop_every_server()
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
 

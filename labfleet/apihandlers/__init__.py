@@ -15,4 +15,4 @@ default_handlers: list[tuple] = [
 ]
 
 # labfleet's versions of JupyterHub's own routes
-hub_overrides = users.hub_overrides
+hub_overrides = [*users.hub_overrides, *servers.hub_overrides]

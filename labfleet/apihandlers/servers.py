@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jupyterhub.apihandlers.users import UserServerAPIHandler
 from tornado import web
 
 from ..authz import needs_scope
@@ -63,8 +64,28 @@ class UsageAPIHandler(LabFleetAPIHandler):
         self.write({"running": True, **usage.to_json()})
 
 
+class HubServerAPIHandler(UserServerAPIHandler, LabFleetAPIHandler):
+    """JupyterHub's own start and stop of a server, refused (409) while labfleet operates on
+    it (a restart in place, a volume reset): the two never race."""
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        user_name = self.path_args[0] if self.path_args else None
+        busy = user_name and self.labfleet.operations.busy(user_name)
+        if busy and self.current_user and self.request.method in ("POST", "DELETE"):
+            raise web.HTTPError(
+                409, f"{user_name}'s server is being restarted or reset: try again shortly"
+            )
+
+
 default_handlers = [
     (r"/api/labfleet/users/([^/]+)/restart", RestartAPIHandler),
     (r"/api/labfleet/users/([^/]+)/logs", LogsAPIHandler),
     (r"/api/labfleet/users/([^/]+)/usage", UsageAPIHandler),
+]
+
+# served ahead of JupyterHub's own routes
+hub_overrides = [
+    (r"/api/users/([^/]+)/server", HubServerAPIHandler),
+    (r"/api/users/([^/]+)/servers/([^/]*)", HubServerAPIHandler),
 ]

@@ -127,6 +127,32 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
             504, f"{self.user.name}'s server did not listen within {self.start_timeout}s"
         )
 
+    def load_state(self, state: dict) -> None:
+        """The state kept for a server the hub adopts after a restart: its pid, and the token
+        it runs with, read from its own environment once it is sure to be the server."""
+        super().load_state(state)
+        if self.pid and not self.api_token:
+            account = self.backend.account_of(self.user.name)
+            if account and processes.process_uid(self.pid) == account.uid:
+                self.account = account
+                self.api_token = processes.environment(self.pid).get("JUPYTERHUB_API_TOKEN", "")
+
+    async def poll(self) -> int | None:
+        """None while the server runs; also not running once its port is another's."""
+        status = await super().poll()
+        if status is not None or self.server is None or self.pending or self.account is None:
+            return status
+        found = await blocking.run(blocking.FILES, processes.listener, self.server.port)
+        if found is not None and not await blocking.run(
+            blocking.FILES, self.backend.owns, self.account, found, self.pid
+        ):
+            self.log.warning(
+                "Port %s of %s's server is held by another account's process",
+                self.server.port, self.user.name,
+            )  # fmt: skip
+            return 1
+        return status
+
     async def stop(self, now: bool = False) -> None:
         await super().stop(now=now)
         # what the server's processes left running ends with it

@@ -118,3 +118,14 @@ def holders(inode: int) -> list[int]:
         for entry in PROC.iterdir()
         if entry.name.isdigit() and holds_socket(int(entry.name), inode)
     ]
+
+
+def environment(pid: int) -> dict[str, str]:
+    """The environment process ``pid`` started with ({} once it is gone)."""
+    try:
+        raw = (PROC / str(pid) / "environ").read_bytes()
+    except OSError:
+        return {}
+    return dict(
+        item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item
+    )

@@ -1,0 +1,143 @@
+"""Running labfleet like a service: hub restarts that keep users working, one hub per data
+directory, prompt stops however it was started."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import threading
+import time
+
+import requests
+from harness import (
+    LABFLEET,
+    get_file,
+    labfleet_api,
+    panel,
+    put_file,
+    run_labfleet,
+    running_hub,
+    wait_for,
+)
+
+from labfleet.backends import processes
+
+# labfleet's own default: servers keep running when the hub stops
+HUB_CONFIG = {"hub": {"cleanup_servers": False}}
+USERS = ("ann", "bo", "cy")
+
+
+def test_a_hub_restart_keeps_every_server_working(hub):
+    for name in USERS:
+        hub.create_user(name)
+        hub.spawn(name)
+        put_file(hub, name, "before.txt", f"{name} was here")
+    extended = panel(hub, "POST", "ann", "session/extend", json={"hours": 1})
+    assert extended.status_code == 200, extended.text
+    pids = {name: hub.spawner_pid(name) for name in USERS}
+
+    hub.restart()
+
+    for name in USERS:
+        assert hub.user(name)["servers"][""]["ready"], name
+        assert hub.spawner_pid(name) == pids[name]  # the same process, adopted
+        assert get_file(hub, name, "before.txt").json()["content"] == f"{name} was here"
+        assert panel(hub, "GET", name, "logs").json()["lines"]
+    assert panel(hub, "GET", "ann", "session").json()["extended_hours"] == 1
+    # restart in place and stop work on an adopted server as on a fresh one
+    restarted = panel(hub, "POST", "bo", "restart")
+    assert restarted.status_code == 200, restarted.text
+    assert get_file(hub, "bo", "before.txt").json()["content"] == "bo was here"
+    old = pids["cy"]
+    hub.stop_server("cy")
+    wait_for(lambda: processes.process_uid(old) is None, 15, "cy's server to end")
+
+
+def test_a_stop_during_a_restart_is_refused_and_nothing_is_left_untracked(hub):
+    hub.create_user("dee")
+    hub.spawn("dee")
+    restart = threading.Thread(target=panel, args=(hub, "POST", "dee", "restart"))
+    restart.start()
+    refusals = []
+    while restart.is_alive():
+        answer = hub.api("DELETE", "/users/dee/server")
+        if answer.status_code == 409:
+            refusals.append(answer.json()["message"])
+            break
+        time.sleep(0.05)
+    restart.join()
+    assert refusals and "being restarted" in refusals[0]
+    assert hub.user("dee")["servers"][""]["ready"]
+    # exactly one server process runs for dee, the one the hub knows
+    pid = hub.spawner_pid("dee")
+    uid = processes.process_uid(pid)
+    servers = [p for p in processes.pids_of_uid(uid) if "singleuser" in cmdline(p)]
+    assert servers == [pid]
+    hub.stop_server("dee")
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_a_second_hub_on_the_same_data_directory_touches_nothing(hub):
+    hub.create_user("eve")
+    hub.spawn("eve")
+    second = subprocess.run(
+        [LABFLEET, "up", "--config", str(hub.config_path)],
+        cwd=hub.root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert second.returncode == 1
+    assert f"labfleet is already running here (pid {hub.proc.pid})" in second.stderr
+    assert "Traceback" not in second.stderr
+    # the running hub, its proxy and its servers went on as they were
+    assert hub.api("GET", "/users/eve").status_code == 200
+    status = requests.get(
+        f"{hub.url}/user/eve/api/status",
+        headers={"Authorization": f"token {hub.token}"},
+        timeout=30,
+    )
+    assert status.status_code == 200
+    doctor = run_labfleet("doctor", "--config", str(hub.config_path), cwd=hub.root)
+    assert f"labfleet is running here (pid {hub.proc.pid})" in doctor.stdout
+    assert "is not free" not in doctor.stdout
+    hub.stop_server("eve")
+
+
+def test_the_hub_stops_promptly_when_started_with_sigint_ignored():
+    """From a script or in the background SIGINT is ignored, and so by what the hub starts:
+    the culler used to wait out the hub's timeouts (30 s and more)."""
+    with running_hub("sigint") as hub:
+        hub.stop()
+        hub.start(ignore_sigint=True)
+        culler = wait_for(
+            lambda: [p for p in processes.pids_of_uid(0) if "labfleet.culler" in cmdline(p)
+                     and f"--hub-pid={hub.proc.pid}" in cmdline(p)],
+            30, "the culler",
+        )  # fmt: skip
+        proxy = int((hub.data_dir / "hub" / "proxy.pid").read_text())
+        hub.proc.send_signal(signal.SIGINT)
+        hub.proc.wait(timeout=20)
+        wait_for(lambda: processes.process_uid(culler[0]) is None, 10, "the culler to end")
+        wait_for(lambda: processes.process_uid(proxy) is None, 10, "the proxy to end")
+
+
+def test_users_work_survives_even_the_hubs_crash(hub):
+    """A hub killed outright leaves the servers running; the next start adopts them."""
+    hub.create_user("fay")
+    hub.spawn("fay")
+    put_file(hub, "fay", "kept.txt", "still here")
+    pid = hub.spawner_pid("fay")
+    hub.proc.send_signal(signal.SIGKILL)
+    hub.proc.wait()
+    hub.start()
+    assert hub.spawner_pid("fay") == pid
+    assert get_file(hub, "fay", "kept.txt").json()["content"] == "still here"
+    assert labfleet_api(hub, "GET", "/users/fay/usage").json()["running"] is True
+    hub.stop_server("fay")
