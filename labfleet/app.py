@@ -6,15 +6,16 @@ import os
 import sys
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 from jupyterhub import orm
 from jupyterhub.app import JupyterHub
 from tornado import web
-from traitlets import Dict, Enum, Instance, Integer, Unicode, default
-from traitlets.config import Configurable
+from traitlets import Bool, Dict, Enum, Instance, Integer, Unicode, default, validate
+from traitlets.config import Config, Configurable
 
-from . import apihandlers, audit, handlers, running, scopes, settings
+from . import apihandlers, audit, handlers, hubs, running, scopes, settings
 from .audit.hub_requests import audited
 from .audit.pruning import AuditLog, start_pruning
 from .auth import passwords
@@ -149,12 +150,13 @@ class LabFleet(JupyterHub):
         return SectionTable(default_backend, {name: sections(name) for name in BACKENDS})
 
     @classmethod
-    def from_file(cls, path: Path) -> LabFleet:
-        """A hub configured by the labfleet.yaml at ``path`` (all defaults if it is missing),
-        not started: for commands that read its settings."""
-        if not path.exists():
-            return cls()
-        return cls(config=settings.load(path, cls.section_table()))
+    def from_file(cls, path: Path, data_dir: str | None = None) -> LabFleet:
+        """A hub configured by the labfleet.yaml at ``path`` (all defaults if it is missing)
+        and ``data_dir`` if given, not started: for commands that read its settings."""
+        config = settings.load(path, cls.section_table()) if path.exists() else Config()
+        if data_dir:
+            config.LabFleet.data_dir = str(Path(data_dir).absolute())
+        return cls(config=config, config_file=str(path))
 
     @property
     def sections(self) -> list[Section]:
@@ -166,9 +168,31 @@ class LabFleet(JupyterHub):
         logo = image_file(self.branding.logo)
         return str(logo) if logo else super()._logo_file_default()
 
+    registry = Unicode(
+        help="File listing the hubs this account ran (their data directories and files): a "
+        "start without a labfleet.yaml that would make a new hub is refused while another "
+        "one exists. Default: /var/lib/labfleet/hubs.json for root, else in ~/.local/state.",
+    ).tag(config=True)
+
+    @validate("config_file")
+    def _validate_config_file(self, proposal: Any) -> str:
+        # a missing labfleet.yaml means all defaults (labfleet up refuses one it was given)
+        return proposal.value
+
+    @default("registry")
+    def _registry_default(self) -> str:
+        return str(settings.default_registry())
+
+    another_hub = Bool(
+        False,
+        help="Start a new hub (a data directory that does not exist yet, and no labfleet.yaml) "
+        "although this machine has one already: labfleet up --new.",
+    ).tag(config=True)
+
     @property
     def data_path(self) -> Path:
-        return Path(self.data_dir).resolve()
+        """The data directory; a relative one is relative to labfleet.yaml's folder."""
+        return (Path(self.config_file).absolute().parent / self.data_dir).resolve()
 
     @property
     def hub_dir(self) -> Path:
@@ -237,6 +261,19 @@ class LabFleet(JupyterHub):
         super().init_secrets()
 
     def init_data_dir(self) -> None:
+        config = Path(self.config_file).absolute()
+        found = "" if config.exists() else " (not found: all defaults)"
+        self.log.info("Configuration %s%s; data directory %s", config, found, self.data_path)
+        others = hubs.others(Path(self.registry), self.data_path)
+        if not self.data_path.exists() and not config.exists() and others and not self.another_hub:
+            where = "; ".join(f"{h.data_dir} (configuration {h.config})" for h in others)
+            print(
+                f"labfleet: there is no hub here ({config} and {self.data_path} do not exist), "
+                f"and this machine has one: {where}. Run labfleet there or give its "
+                "--config; to start another hub here, labfleet up --new.",
+                file=sys.stderr,
+            )
+            self.exit(1)
         self.data_path.mkdir(parents=True, exist_ok=True)
         self.data_path.chmod(0o711)
         self.hub_dir.mkdir(mode=0o700, exist_ok=True)
@@ -247,6 +284,7 @@ class LabFleet(JupyterHub):
         except running.AlreadyRunning as e:
             print(f"labfleet: {e}, on the data directory {self.data_path}", file=sys.stderr)
             self.exit(1)
+        hubs.remember(Path(self.registry), self.data_path, config)
 
     def init_backend(self) -> None:
         try:

@@ -18,11 +18,20 @@ def cmd_up(args: argparse.Namespace) -> int:
     # it be by the proxy, the services and the servers: the hub stops them with SIGINT
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
+    if args.config_given and not Path(args.config).exists():
+        print(f"labfleet: {args.config} does not exist (given with --config or "
+              "$LABFLEET_CONFIG): give an existing labfleet.yaml, or none for all "
+              "defaults", file=sys.stderr)  # fmt: skip
+        return 2
     argv = [f"--LabFleet.config_file={args.config}"]
+    if args.data_dir:
+        argv.append(f"--LabFleet.data_dir={Path(args.data_dir).absolute()}")
     if args.debug:
         argv.append("--debug")
     if args.stop_servers:
         argv.append("--LabFleet.cleanup_servers=True")
+    if args.new:
+        argv.append("--LabFleet.another_hub=True")
     LabFleet.launch_instance(argv)
     return 0
 
@@ -31,7 +40,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from .app import LabFleet
     from .doctor import diagnose
 
-    app = LabFleet.from_file(Path(args.config))
+    app = LabFleet.from_file(Path(args.config), args.data_dir)
+    print(f"Configuration {args.config}; data directory {app.data_path}")
     problems = diagnose(app)
     pid = running.running_hub(app.hub_dir)
     if pid:
@@ -60,9 +70,11 @@ def cmd_config(args: argparse.Namespace) -> int:
     elif args.action == "set":
         value = configfile.set_value(path, args.key, args.value, table)
         print(f"{path}: {args.key} = {value!r}")
+        print(configfile.what_it_needs(args.key))
     elif args.action == "unset":
         configfile.unset_value(path, args.key, table)
         print(f"{path}: {args.key} unset")
+        print(configfile.what_it_needs(args.key))
     elif args.action == "keys":
         backend = settings.backend_of(configfile.read(path), table)
         for key, help_text in configfile.keys(table.sections(backend)):
@@ -77,8 +89,14 @@ def parser() -> argparse.ArgumentParser:
 
     def with_config(sp: argparse.ArgumentParser) -> argparse.ArgumentParser:
         sp.add_argument(
-            "--config", "-f", default=settings.DEFAULT_FILE,
-            help=f"the labfleet.yaml to use (default: ./{settings.DEFAULT_FILE})",
+            "--config", "-f",
+            help=f"the labfleet.yaml to use (default: $LABFLEET_CONFIG, else "
+            f"./{settings.DEFAULT_FILE} if it exists, else {settings.SYSTEM_FILE} if it exists, "
+            f"else ./{settings.DEFAULT_FILE})",
+        )  # fmt: skip
+        sp.add_argument(
+            "--data-dir", help="the data directory (default: labfleet.data_dir of labfleet.yaml, "
+            "relative to its folder)",
         )  # fmt: skip
         return sp
 
@@ -88,6 +106,10 @@ def parser() -> argparse.ArgumentParser:
         "--stop-servers", action="store_true",
         help="stop every server when the hub stops (default: they keep running and the "
         "next start adopts them)",
+    )  # fmt: skip
+    up.add_argument(
+        "--new", action="store_true",
+        help="start a new hub here although this machine has one elsewhere",
     )  # fmt: skip
     up.set_defaults(func=cmd_up)
 
@@ -112,6 +134,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if hasattr(args, "config"):
+        config, args.config_given = settings.find_config(args.config)
+        args.config = str(config)
     try:
         return args.func(args)
     except settings.ConfigError as e:

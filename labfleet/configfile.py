@@ -104,3 +104,19 @@ def keys(sections: typing.Sequence[settings.Section]) -> list[tuple[str, str]]:
         for section, props in schema["properties"].items()
         for name, spec in sorted(props["properties"].items())
     ]
+
+
+# settings that a server takes at its start: a running one keeps what it started with
+SERVER_SECTIONS = {"spawner", "groups", "local", "docker", "gpu"}
+SERVER_KEYS = {"labfleet.volumes", "branding.lab_name", "branding.lab_logo", "branding.lab_favicon"}
+
+
+def what_it_needs(key: str) -> str:
+    """What a change of ``key`` needs before it applies, in words for the operator."""
+    section, _ = split_key(key)
+    if section in SERVER_SECTIONS or key in SERVER_KEYS:
+        return (
+            "Applies once the hub restarts (servers keep running), to each server at its "
+            "next start: running servers keep the old value until they are restarted."
+        )
+    return "Applies once the hub restarts: labfleet up again (servers keep running)."

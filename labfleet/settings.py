@@ -41,6 +41,10 @@ from traitlets import (
 from traitlets.config import Config, Configurable
 
 DEFAULT_FILE = "labfleet.yaml"
+# where a machine keeps its hub's labfleet.yaml (`labfleet service install` writes there)
+SYSTEM_FILE = Path("/etc/labfleet/labfleet.yaml")
+# where each user's labfleet finds the hubs it ran, by data directory
+REGISTRY = Path("/var/lib/labfleet/hubs.json")
 
 
 class ConfigError(Exception):
@@ -220,6 +224,29 @@ def load(path: Path, table: SectionTable) -> Config:
     data = read_file(path)
     validate(data, path, table)
     return to_config(data, table)
+
+
+def find_config(given: str | None) -> tuple[Path, bool]:
+    """The labfleet.yaml a command uses, as an absolute path, and whether it was named.
+
+    In this order: ``--config``; ``$LABFLEET_CONFIG``; ``./labfleet.yaml`` if it exists;
+    ``/etc/labfleet/labfleet.yaml`` if it exists; else ``./labfleet.yaml`` (all defaults).
+    """
+    chosen = given or os.environ.get("LABFLEET_CONFIG")
+    if chosen:
+        return Path(chosen).absolute(), True
+    here = Path(DEFAULT_FILE).absolute()
+    return (SYSTEM_FILE if not here.exists() and SYSTEM_FILE.exists() else here), False
+
+
+def default_registry() -> Path:
+    """Where this account's labfleet lists the hubs it ran: ``$LABFLEET_REGISTRY``, else the
+    machine's for root, else in the account's ~/.local/state."""
+    if os.environ.get("LABFLEET_REGISTRY"):
+        return Path(os.environ["LABFLEET_REGISTRY"])
+    if os.geteuid() == 0:
+        return REGISTRY
+    return Path.home() / ".local" / "state" / "labfleet" / "hubs.json"
 
 
 def service_environment() -> tuple[str, str]:

@@ -76,7 +76,7 @@ class Hub:
         self.output: list[str] = []
         self.starts = 0
         base = {
-            "labfleet": {"data_dir": str(self.data_dir)},
+            "labfleet": {"data_dir": str(self.data_dir), "registry": str(root / "hubs.json")},
             "local": {"account_prefix": self.account_prefix},
             "hub": {
                 "bind_url": self.url,

@@ -392,7 +392,7 @@ class LocalBackend(Backend):
         held by a process of its control group (or below its first process); blocking."""
         if self.isolate_users and found.uid != account.uid:
             return False
-        members = self.containment.members(account.name) or processes.descendants(pid)
+        members = {*self.containment.members(account.name), *processes.descendants(pid)}
         return any(processes.holds_socket(member, found.inode) for member in members)
 
     def _end_processes(self, username: str) -> None:
