@@ -11,11 +11,17 @@
 - it waits for the whole answer before sending any of it, so event streams (the
   spawn progress of the hub's pages) never arrive; here answers flow as they come;
 - its error pages, fetched from the hub, carry the hub's cookies and would replace
-  the user's XSRF cookie; here they do not.
+  the user's XSRF cookie; here they do not;
+- it passes on any client's ``X-Real-IP`` and ``X-Forwarded-For``, so the hub recorded
+  forged addresses; here only those of the trusted proxies (``--trusted-proxies``) count;
+- it has no TLS; here ``--ssl-key``/``--ssl-cert`` (JupyterHub's ``ssl_key``/``ssl_cert``)
+  serve HTTPS.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import ssl
 import sys
 import urllib.parse
 from pathlib import Path
@@ -23,8 +29,9 @@ from typing import Any
 
 from configurable_http_proxy import cli, configproxy, handlers
 from jupyterhub.proxy import ConfigurableHTTPProxy
-from tornado.httpclient import AsyncHTTPClient
-from traitlets import default
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpserver import HTTPServer
+from traitlets import List, Unicode, default
 
 # the proxy's client gives up on a target after 20 s unless told otherwise; streams and
 # restarts take longer, so the default here is a day (in ms, as the proxy counts)
@@ -36,9 +43,17 @@ HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "content-enco
 class LabFleetProxy(ConfigurableHTTPProxy):
     """configurable-http-proxy started by the hub; set ``proxy.command`` for the node one."""
 
+    trusted_proxies = List(
+        Unicode(),
+        help="""Addresses or networks (CIDR) of the reverse proxies in front of the hub, such
+        as nginx on 127.0.0.1: only their X-Forwarded-For and X-Real-IP say where a request
+        came from (the audit log records it). Any other client's are dropped.""",
+    ).tag(config=True)
+
     @default("command")
     def _command_default(self) -> list[str]:
-        return [sys.executable, "-m", "labfleet.proxy"]
+        trusted = ",".join(self.trusted_proxies)
+        return [sys.executable, "-m", "labfleet.proxy", f"--trusted-proxies={trusted}"]
 
     @default("pid_file")
     def _pid_file_default(self) -> str:
@@ -57,6 +72,7 @@ class StreamingProxyHandler(handlers.ProxyHandler):
     """The proxy's handler, sending the target's answer on as it arrives."""
 
     serving_error_page = False
+    trusted: tuple = ()  # the networks of the trusted proxies (set by main)
 
     async def get_target_url(self, path: str) -> str | None:
         """The target URL of this request: the route of its host (with host routing) and
@@ -93,6 +109,30 @@ class StreamingProxyHandler(handlers.ProxyHandler):
         elif not self._headers_written:
             await self.handle_proxy_error(503, error)
 
+    def _get_proxy_request(self, url: str) -> HTTPRequest:
+        """The request to the target, saying where the client is only as far as known."""
+        request = super()._get_proxy_request(url)
+        headers = request.headers
+        chain = [self.request.remote_ip]
+        if self.is_trusted(self.request.remote_ip):
+            sent = self.request.headers.get("X-Forwarded-For", "")
+            chain = [a.strip() for a in sent.split(",") if a.strip()] + chain
+        # the client: the last address before the trusted proxies
+        client = next((a for a in reversed(chain) if not self.is_trusted(a)), chain[0])
+        for name in ("X-Real-Ip", "X-Forwarded-For", "X-Forwarded-Proto"):
+            headers.pop(name, None)
+        headers["X-Real-Ip"] = client
+        headers["X-Forwarded-For"] = ", ".join(chain)
+        headers["X-Forwarded-Proto"] = self.request.protocol
+        return request
+
+    def is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
     def _relay_header(self, line: str) -> None:
         if line.startswith("HTTP/"):
             code = int(line.split(" ", 2)[1])
@@ -122,12 +162,54 @@ class StreamingProxyHandler(handlers.ProxyHandler):
             super().set_header(name, value)
 
 
+def take_option(argv: list[str], name: str) -> str | None:
+    """Remove ``name value`` or ``name=value`` from ``argv``; the value (None if absent)."""
+    for i, arg in enumerate(argv):
+        if arg == name and i + 1 < len(argv):
+            value = argv[i + 1]
+            del argv[i : i + 2]
+            return value
+        if arg.startswith(f"{name}="):
+            del argv[i]
+            return arg.split("=", 1)[1]
+    return None
+
+
+def serving_tls(certificate: str, key: str) -> type[HTTPServer]:
+    """An HTTPServer that serves the proxy's public side (not its API) over TLS."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(certificate, key)
+
+    class Server(HTTPServer):
+        def initialize(self, request_callback: Any, **kwargs: Any) -> None:
+            rules = getattr(getattr(request_callback, "wildcard_router", None), "rules", [])
+            public = any(
+                isinstance(r.target, type) and issubclass(r.target, handlers.ProxyHandler)
+                for r in rules
+            )
+            if public:
+                kwargs["ssl_options"] = context
+            super().initialize(request_callback, **kwargs)
+
+    return Server
+
+
 def main() -> None:
     configproxy.ProxyHandler = StreamingProxyHandler
+    argv = sys.argv
     # JupyterHub passes a bare flag; this proxy's option takes a value
-    sys.argv = ["--host-routing=1" if arg == "--host-routing" else arg for arg in sys.argv]
-    if not any(arg.startswith("--proxy-timeout") for arg in sys.argv):
-        sys.argv.append(f"--proxy-timeout={PROXY_TIMEOUT_MS}")
+    argv[:] = ["--host-routing=1" if arg == "--host-routing" else arg for arg in argv]
+    trusted = take_option(argv, "--trusted-proxies") or ""
+    StreamingProxyHandler.trusted = tuple(
+        ipaddress.ip_network(item.strip(), strict=False)
+        for item in trusted.split(",")
+        if item.strip()
+    )
+    certificate, key = take_option(argv, "--ssl-cert"), take_option(argv, "--ssl-key")
+    if certificate and key:
+        cli.HTTPServer = serving_tls(certificate, key)
+    if not any(arg.startswith("--proxy-timeout") for arg in argv):
+        argv.append(f"--proxy-timeout={PROXY_TIMEOUT_MS}")
     cli.main()
 
 

@@ -177,13 +177,16 @@ class Hub:
             method, f"{self.url}/hub/api{path}", headers=headers, timeout=30, **kwargs
         )
 
-    def login(self, username: str, password: str) -> tuple[requests.Session, requests.Response]:
+    def login(
+        self, username: str, password: str, headers: dict[str, str] | None = None
+    ) -> tuple[requests.Session, requests.Response]:
         """Post the login form as a browser does; returns the session and the answer.
 
         The answer is the form's own: 302 onwards when the password is right. The
         redirect is not followed, since it would start the user's server.
         """
         session = requests.Session()
+        session.headers.update(headers or {})
         session.get(f"{self.url}/hub/login", timeout=10).raise_for_status()
         response = session.post(
             f"{self.url}/hub/login",

@@ -24,7 +24,10 @@ def events(hub, **filters) -> dict:
 
 
 def rows(hub, **filters) -> list[tuple]:
-    return [(e["actor"], e["action"], e["target"], e["result"]) for e in events(hub, **filters)["events"]]
+    return [
+        (e["actor"], e["action"], e["target"], e["result"])
+        for e in events(hub, **filters)["events"]
+    ]
 
 
 # -- what is recorded --------------------------------------------------------------------
@@ -41,6 +44,14 @@ def test_logins_are_recorded_with_their_result_and_address(hub):
     assert {e["detail"]["ip"] for e in logins[:2]} == {"127.0.0.1"}
 
 
+def test_a_client_cannot_say_where_it_is(hub):
+    """Without trusted proxies (proxy.trusted_proxies) the address is the connection's."""
+    forged = {"X-Real-IP": "6.6.6.6", "X-Forwarded-For": "6.6.6.7"}
+    hub.login("forger", "guess", headers=forged)
+    (attempt,) = [e for e in events(hub, action="login")["events"] if e["actor"] == "forger"]
+    assert attempt["detail"]["ip"] == "127.0.0.1"
+
+
 def test_users_created_and_deleted_through_jupyterhubs_api(hub):
     hub.create_user("uma")
     hub.create_user("vic")
@@ -51,7 +62,9 @@ def test_users_created_and_deleted_through_jupyterhubs_api(hub):
     assert {"uma", "vic", "wes", "xan"} <= set(created)
     assert created["wes"]["detail"] == {"bulk": True} and created["vic"]["detail"] == {}
     # vic existed before the bulk request: one creation only
-    assert rows(hub, action="user.create", user="vic") == [("labfleet-tests", "user.create", "vic", "ok")]
+    assert rows(hub, action="user.create", user="vic") == [
+        ("labfleet-tests", "user.create", "vic", "ok")
+    ]
     assert rows(hub, action="user.delete") == [("labfleet-tests", "user.delete", "uma", "ok")]
 
 
@@ -115,7 +128,10 @@ def test_user_filter_matches_actor_or_target(hub):
 
 
 def test_action_filter_takes_an_action_or_a_family(hub):
-    assert {action for _, action, _, _ in rows(hub, action="user")} == {"user.create", "user.delete"}
+    assert {action for _, action, _, _ in rows(hub, action="user")} == {
+        "user.create",
+        "user.delete",
+    }
     assert {action for _, action, _, _ in rows(hub, action="user.delete")} == {"user.delete"}
     assert rows(hub, action="use") == []
 
@@ -125,6 +141,7 @@ def test_time_range(hub):
     middle = everything[len(everything) // 2]["timestamp"]
     newer = events(hub, since=middle, limit=500)["events"]
     older = events(hub, until=middle, limit=500)["events"]
+
     def ids(some: list[dict]) -> set[int]:
         return {e["id"] for e in some}
 
@@ -172,7 +189,9 @@ def test_the_page_shows_the_filtered_log(hub):
     assert page.status_code == 200
     assert page.text.count("<code>server.start</code>") == 2 and "mallory" not in page.text
     assert 'value="dora"' in page.text and "Events 1&ndash;5 of 5" in page.text
-    paged = session.get(f"{hub.url}/hub/labfleet/audit", params={"limit": 1, "offset": 1}, timeout=30)
+    paged = session.get(
+        f"{hub.url}/hub/labfleet/audit", params={"limit": 1, "offset": 1}, timeout=30
+    )
     assert 'id="labfleet-audit-newer"' in paged.text and 'id="labfleet-audit-older"' in paged.text
     assert 'href="?limit=1&amp;offset=2"' in paged.text
     bad = session.get(f"{hub.url}/hub/labfleet/audit", params={"since": "soon"}, timeout=30)
