@@ -82,6 +82,22 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from .app import LabFleet
+    from .backup import BackupError, backup
+
+    app = LabFleet.from_file(Path(args.config), args.data_dir)
+    print(f"Configuration {args.config}; data directory {app.data_path}")
+    try:
+        written = backup(app.data_path, app.db_url, Path(args.config), Path(args.destination))
+    except BackupError as e:
+        print(f"labfleet: {e}", file=sys.stderr)
+        return 1
+    print(f"Backed up into {Path(args.destination).absolute()}: {', '.join(written)}")
+    print("Not included: the users' volumes. See RESTORE.txt there.")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labfleet", description="A multi-user Jupyter platform.")
     p.add_argument("--version", action="version", version=f"labfleet {__version__}")
@@ -127,6 +143,12 @@ def parser() -> argparse.ArgumentParser:
     unsetp = actions.add_parser("unset", help="remove SECTION.NAME")
     unsetp.add_argument("key")
     config.set_defaults(func=cmd_config)
+
+    backup = with_config(
+        sub.add_parser("backup", help="copy the database and secrets, also while the hub runs")
+    )
+    backup.add_argument("destination", help="a new (or empty) folder to write the backup into")
+    backup.set_defaults(func=cmd_backup)
 
     roster_cli.add_parser(sub, with_config)
     return p

@@ -3,7 +3,9 @@ directory, prompt stops however it was started."""
 
 from __future__ import annotations
 
+import shutil
 import signal
+import stat
 import subprocess
 import threading
 import time
@@ -11,6 +13,7 @@ import time
 import requests
 from harness import (
     LABFLEET,
+    create_account,
     get_file,
     labfleet_api,
     panel,
@@ -141,3 +144,28 @@ def test_users_work_survives_even_the_hubs_crash(hub):
     assert get_file(hub, "fay", "kept.txt").json()["content"] == "still here"
     assert labfleet_api(hub, "GET", "/users/fay/usage").json()["running"] is True
     hub.stop_server("fay")
+
+
+def test_a_backup_made_while_the_hub_runs_restores_into_a_fresh_data_directory(hub):
+    password = create_account(hub, "gil", [])
+    destination = hub.root / "backup"
+    made = run_labfleet("backup", str(destination), "--config", str(hub.config_path), cwd=hub.root)
+    assert made.returncode == 0, made.stderr
+    assert stat.S_IMODE(destination.stat().st_mode) == 0o700
+    assert "users' volumes" in (destination / "RESTORE.txt").read_text()
+    again = run_labfleet("backup", str(destination), "--config", str(hub.config_path), cwd=hub.root)
+    assert again.returncode == 1 and "is not empty" in again.stderr
+
+    def restore(root):
+        # as docs/backup.md says: the backup's hub/ and accounts/ into a new data directory
+        data = root / "labfleet-data"
+        data.mkdir(mode=0o711)
+        shutil.copytree(destination / "hub", data / "hub")
+        if (destination / "accounts").exists():  # once a server has run
+            shutil.copytree(destination / "accounts", data / "accounts")
+        return {}
+
+    with running_hub("restored", prepare=restore) as restored:
+        assert restored.admin_password is None  # the admin came back: no new one
+        assert restored.login("admin", hub.admin_password)[1].status_code == 302
+        assert restored.login("gil", password)[1].status_code == 302
