@@ -32,6 +32,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         argv.append("--LabFleet.cleanup_servers=True")
     if args.new:
         argv.append("--LabFleet.another_hub=True")
+    if args.external_proxy:
+        argv.append("--LabFleetProxy.should_start=False")
     LabFleet.launch_instance(argv)
     return 0
 
@@ -98,6 +100,50 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_service(args: argparse.Namespace) -> int:
+    from jupyterhub.utils import url_path_join
+
+    from . import service
+    from .app import LabFleet
+    from .proxy import LabFleetProxy
+
+    app = LabFleet.from_file(Path(args.config), args.data_dir)
+    proxy = LabFleetProxy(parent=app, app=app, auth_token="service")
+    hub_url = app.hub_bind_url or f"http://{app.hub_ip or '127.0.0.1'}:{app.hub_port}"
+    spec = service.Service(
+        name=args.name,
+        config=Path(args.config),
+        token_file=app.hub_dir / "proxy.env",
+        public_url=app.bind_url,
+        api_url=proxy.api_url,
+        error_url=url_path_join(hub_url, app.hub_prefix, "error"),
+        host_routing=bool(app.subdomain_host),
+        ssl_cert=app.ssl_cert,
+        ssl_key=app.ssl_key,
+        trusted_proxies=tuple(proxy.trusted_proxies),
+    )
+    if args.action == "install":
+        for name, text in service.units(spec).items():
+            print(f"# {service.UNITS / name}\n{text}")
+        if args.print:
+            return 0
+    if not service.has_systemd():
+        print(
+            f"labfleet: this host does not run systemd ({service.SYSTEMD} is missing), so no "
+            "service can be installed. Start the hub from your own init system, as root:\n"
+            f"  {' '.join(service.hub_command(spec)[:-1])}",
+            file=sys.stderr,
+        )
+        return 1
+    if args.action == "install":
+        service.install(spec)
+        print(f"Installed and started {args.name}.service and {args.name}-proxy.service.")
+    else:
+        service.uninstall(spec)
+        print(f"Removed {args.name}.service and {args.name}-proxy.service (data kept).")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labfleet", description="A multi-user Jupyter platform.")
     p.add_argument("--version", action="version", version=f"labfleet {__version__}")
@@ -127,6 +173,10 @@ def parser() -> argparse.ArgumentParser:
         "--new", action="store_true",
         help="start a new hub here although this machine has one elsewhere",
     )  # fmt: skip
+    up.add_argument(
+        "--external-proxy", action="store_true",
+        help="use a proxy started apart (labfleet-proxy.service), kept across hub restarts",
+    )  # fmt: skip
     up.set_defaults(func=cmd_up)
 
     doctor = with_config(sub.add_parser("doctor", help="check the environment"))
@@ -149,6 +199,12 @@ def parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("destination", help="a new (or empty) folder to write the backup into")
     backup.set_defaults(func=cmd_backup)
+
+    svc = with_config(sub.add_parser("service", help="run the hub as systemd services"))
+    svc.add_argument("action", choices=["install", "uninstall"])
+    svc.add_argument("--name", default="labfleet", help="the hub's unit (default: labfleet)")
+    svc.add_argument("--print", action="store_true", help="print the units, install nothing")
+    svc.set_defaults(func=cmd_service)
 
     roster_cli.add_parser(sub, with_config)
     return p

@@ -100,7 +100,7 @@ class Hub:
 
     # -- process -------------------------------------------------------------------
 
-    def start(self, ignore_sigint: bool = False) -> None:
+    def start(self, ignore_sigint: bool = False, args: tuple[str, ...] = ()) -> None:
         """Start `labfleet up` and wait until the hub API answers.
 
         ``ignore_sigint``: as from a script or in the background, SIGINT is ignored when the
@@ -114,7 +114,7 @@ class Hub:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
 
         self.proc = subprocess.Popen(
-            [LABFLEET, "up", "--config", str(self.config_path)],
+            [LABFLEET, "up", "--config", str(self.config_path), *args],
             cwd=self.root,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -3,13 +3,17 @@ directory, prompt stops however it was started."""
 
 from __future__ import annotations
 
+import os
+import shlex
 import shutil
 import signal
 import stat
 import subprocess
 import threading
 import time
+from pathlib import Path
 
+import pytest
 import requests
 from harness import (
     LABFLEET,
@@ -169,3 +173,73 @@ def test_a_backup_made_while_the_hub_runs_restores_into_a_fresh_data_directory(h
         assert restored.admin_password is None  # the admin came back: no new one
         assert restored.login("admin", hub.admin_password)[1].status_code == 302
         assert restored.login("gil", password)[1].status_code == 302
+
+
+def service_units(hub) -> dict[str, str]:
+    """The units `labfleet service install --print` writes, by file name."""
+    printed = run_labfleet(
+        "service", "install", "--print", "--config", str(hub.config_path), cwd=hub.root
+    )
+    assert printed.returncode == 0, printed.stderr
+    blocks = printed.stdout.split("# /etc/systemd/system/")[1:]
+    return dict(block.split("\n", 1) for block in blocks)
+
+
+def test_the_service_units_are_valid_and_keep_servers_across_restarts(hub, tmp_path):
+    units = service_units(hub)
+    assert set(units) == {"labfleet.service", "labfleet-proxy.service"}
+    hub_unit = units["labfleet.service"]
+    assert f"up --config {hub.config_path} --external-proxy" in hub_unit
+    assert "KillMode=process" in hub_unit and "Delegate=yes" in hub_unit
+    assert "Restart=on-failure" in hub_unit and "Requires=labfleet-proxy.service" in hub_unit
+    if not shutil.which("systemd-analyze"):
+        pytest.skip("systemd-analyze is not installed")
+    for name, text in units.items():
+        (tmp_path / name).write_text(text)
+    verified = subprocess.run(
+        ["systemd-analyze", "verify", *(str(tmp_path / n) for n in units)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert verified.returncode == 0, verified.stderr
+
+
+def test_without_systemd_the_install_says_how_to_start_the_hub(hub):
+    if Path("/run/systemd/system").is_dir():
+        pytest.skip("this host runs systemd")
+    refused = run_labfleet("service", "install", "--config", str(hub.config_path), cwd=hub.root)
+    assert refused.returncode == 1
+    assert "does not run systemd" in refused.stderr and "labfleet up --config" in refused.stderr
+
+
+def test_a_proxy_started_apart_keeps_every_route_while_the_hub_restarts():
+    """As labfleet-proxy.service does: the hub (--external-proxy) comes and goes, the
+    public port and the users' servers stay reachable."""
+    token = "proxy-token-for-tests"
+    with running_hub("external-proxy", {"hub": {"cleanup_servers": False}}) as hub:
+        hub.stop()
+        hub.update_config({"proxy": {"auth_token": token}})
+        units = service_units(hub)
+        command = shlex.split(
+            next(line for line in units["labfleet-proxy.service"].splitlines()
+                 if line.startswith("ExecStart=")).removeprefix("ExecStart=")
+        )  # fmt: skip
+        proxy = subprocess.Popen(
+            command, env={**os.environ, "CONFIGPROXY_AUTH_TOKEN": token},
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            hub.start(args=("--external-proxy",))
+            hub.create_user("gus")
+            hub.spawn("gus")
+            hub.stop()
+            # the hub is gone; the proxy, its routes and gus's server are not (the server's
+            # own /api answers without asking the hub)
+            answer = requests.get(f"{hub.url}/user/gus/api", timeout=30)
+            assert answer.status_code == 200 and "version" in answer.json(), answer.text
+            hub.start(args=("--external-proxy",))
+            assert hub.user("gus")["servers"][""]["ready"]
+            assert proxy.poll() is None  # the same proxy all along
+            hub.stop_server("gus")
+        finally:
+            proxy.terminate()
+            proxy.wait()
