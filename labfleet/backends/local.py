@@ -164,8 +164,9 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
 
     @default("cmd")
     def _cmd_default(self) -> list[str]:
-        # the hub's own environment, by absolute path: accounts have no PATH of ours
-        return [str(Path(sys.executable).parent / "jupyterhub-singleuser")]
+        # the hub's own environment, by absolute path: accounts have no PATH of ours;
+        # labfleet's launcher of jupyterhub-singleuser, which starts it faster
+        return [sys.executable, "-m", "labfleet.singleuser"]
 
     def make_preexec_fn(self, name: str):
         """Join the server's control group, then become its account (unless systemd does)."""

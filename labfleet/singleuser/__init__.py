@@ -1,0 +1,2 @@
+"""What runs inside users' servers: ``python -m labfleet.singleuser`` starts JupyterHub's
+single-user server (``jupyterhub-singleuser``), faster."""

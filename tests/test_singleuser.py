@@ -1,0 +1,32 @@
+"""labfleet's launcher of users' servers (python -m labfleet.singleuser)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from labfleet.backends.local import LocalBackendSpawner
+
+
+def imported(*command: str) -> set[str]:
+    """The modules a command imports (python -X importtime)."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *command, "--help-all"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    return {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if "|" in line}
+
+
+def test_the_launcher_starts_the_server_without_building_grammars():
+    stock = imported("-m", "jupyterhub.singleuser")
+    launched = imported("-m", "labfleet.singleuser")
+    # the same server: jupyter_server and JupyterHub's single-user app are loaded
+    assert {"jupyter_server.serverapp", "jupyterhub.singleuser"} <= launched
+    # what rfc3987_syntax builds at import (its Lark grammars) stays out
+    assert "lark" in stock and "lark" not in launched
+
+
+def test_local_servers_start_through_the_launcher():
+    spawner_cmd = LocalBackendSpawner._cmd_default(object.__new__(LocalBackendSpawner))
+    assert spawner_cmd == [sys.executable, "-m", "labfleet.singleuser"]
