@@ -30,9 +30,11 @@ reading a few percent into them.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import shutil
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -92,6 +94,12 @@ class StockHub(Hub):
     def start(self) -> None:
         with mock.patch.object(harness, "LABFLEET", str(self.launcher)):
             super().start()
+
+    def query(self, sql: str, *args: object) -> list[tuple]:
+        """Rows of a query of the stock hub's database."""
+        with contextlib.closing(sqlite3.connect(self.root / "jupyterhub.sqlite", timeout=30)) as db:
+            with db:
+                return db.execute(sql, args).fetchall()
 
 
 def create_account(name: str, home: Path) -> None:

@@ -15,7 +15,9 @@
 - it passes on any client's ``X-Real-IP`` and ``X-Forwarded-For``, so the hub recorded
   forged addresses; here only those of the trusted proxies (``--trusted-proxies``) count;
 - it has no TLS; here ``--ssl-key``/``--ssl-cert`` (JupyterHub's ``ssl_key``/``ssl_cert``)
-  serve HTTPS.
+  serve HTTPS;
+- it forwards at most 10 requests at once and fails those that wait too long behind them
+  (503 to a workshop's start requests); here up to 1000.
 """
 
 from __future__ import annotations
@@ -36,6 +38,10 @@ from traitlets import List, Unicode, default
 # the proxy's client gives up on a target after 20 s unless told otherwise; streams and
 # restarts take longer, so the default here is a day (in ms, as the proxy counts)
 PROXY_TIMEOUT_MS = 24 * 3600 * 1000
+# requests forwarded at once: tornado's client queues any beyond its default of 10, and a
+# queued one fails (503) once it has waited its timeout, as when 30 people press Start
+# together and each start request waits for its server
+MAX_CLIENTS = 1000
 # headers of the target's answer that describe the connection, not the content
 HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "content-encoding", "keep-alive"}
 
@@ -196,6 +202,7 @@ def serving_tls(certificate: str, key: str) -> type[HTTPServer]:
 
 def main() -> None:
     configproxy.ProxyHandler = StreamingProxyHandler
+    AsyncHTTPClient.configure(None, max_clients=MAX_CLIENTS)
     argv = sys.argv
     # JupyterHub passes a bare flag; this proxy's option takes a value
     argv[:] = ["--host-routing=1" if arg == "--host-routing" else arg for arg in argv]

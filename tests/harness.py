@@ -312,6 +312,8 @@ def remove_test_accounts() -> None:
         names = [line.split(":", 1)[0] for line in passwd]
     for name in names:
         if name.startswith(TEST_ACCOUNT_PREFIX):
+            # a server a failed test left running goes first: userdel refuses busy accounts
+            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True, check=False)
             subprocess.run(["userdel", name], capture_output=True, check=False)
 
 

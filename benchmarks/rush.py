@@ -1,0 +1,167 @@
+"""Workshop rush benchmark: N people press Start at once, labfleet beside a stock JupyterHub.
+
+Run as root: ``.venv/bin/python benchmarks/rush.py [-n N]`` (default 30).
+
+Each hub (the two of ``benchmarks/spawn.py``: labfleet's local backend, a stock JupyterHub
+with ``LocalProcessSpawner``, the same proxy and accounts) gets N users. All N start
+requests (``POST /hub/api/users/NAME/server`` through the proxy, as the spawn page's) leave
+at the same moment; one poller reads the hub's user list every 0.25 s. Printed per hub:
+
+* refused: start requests answered with an error (503 by the proxy, 429/5xx by the hub);
+* failed: servers not ready within the timeout, or whose start failed;
+* all ready, median, p90: seconds from the rush until each server is ready;
+* memory per idle server: resident memory of each server's processes once all are up,
+  averaged (from /proc, the same measure for both hubs).
+
+The hubs run one after the other, never together, each with a warm-up start first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import requests
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+from harness import Hub, make_root  # noqa: E402
+from spawn import ACCOUNT_PREFIX, POLL, StockHub, create_account, percentile  # noqa: E402
+
+from labfleet.backends import processes  # noqa: E402
+from labfleet.objects import system_account_name  # noqa: E402
+
+TIMEOUT = 180
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident memory of ``pid`` and every process below it."""
+    total = 0
+    for member in processes.descendants(pid):
+        try:
+            status = Path(f"/proc/{member}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) * 1024
+    return total
+
+
+def rush(hub: Hub, users: list[str]) -> dict:
+    """Start every user's server at once; what happened to each."""
+    go = threading.Event()
+    answers: dict[str, int] = {}
+    ready: dict[str, float] = {}
+
+    def press_start(user: str) -> None:
+        go.wait()
+        try:
+            response = requests.post(
+                f"{hub.url}/hub/api/users/{user}/server",
+                headers={"Authorization": f"token {hub.token}"},
+                timeout=TIMEOUT,
+            )
+            answers[user] = response.status_code
+        except requests.RequestException:
+            answers[user] = 0
+
+    threads = [threading.Thread(target=press_start, args=(u,)) for u in users]
+    for thread in threads:
+        thread.start()
+    started = time.perf_counter()
+    go.set()
+    deadline = started + TIMEOUT
+    while len(ready) < len(users) and time.perf_counter() < deadline:
+        listing = hub.api("GET", "/users").json()
+        for model in listing:
+            server = model["servers"].get("")
+            if model["name"] in users and server and server["ready"]:
+                ready.setdefault(model["name"], time.perf_counter() - started)
+        failed_now = [u for u, code in answers.items() if code >= 400 or code == 0]
+        if len(ready) + len(failed_now) >= len(users):
+            break
+        time.sleep(0.25)
+    for thread in threads:
+        thread.join()
+    refused = sorted(u for u, code in answers.items() if code >= 400 or code == 0)
+    return {"ready": ready, "refused": refused, "failed": sorted(set(users) - set(ready))}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=30, help="people pressing Start (default 30)")
+    n = parser.parse_args().n
+    if os.geteuid() != 0:
+        sys.exit("rush.py runs as root: both hubs start servers as system accounts")
+
+    logs = Path(tempfile.mkdtemp(prefix="labfleet-bench-logs-"))
+    harness.ARTIFACTS = logs
+    harness.wait_for = functools.partial(harness.wait_for, interval=POLL)
+    names = [f"w{i:02d}" for i in range(n)]
+    stock_users = [f"{ACCOUNT_PREFIX}{name}s" for name in names]
+    accounts = [system_account_name(ACCOUNT_PREFIX, name) for name in [*names, "warm"]]
+    accounts += [*stock_users, f"{ACCOUNT_PREFIX}warms"]
+    results: dict[str, dict] = {}
+    hubs: list[Hub] = []
+    try:
+        for account in accounts:
+            os.system(f"userdel {account} >/dev/null 2>&1")  # left by a killed run
+        for label in ("labfleet", "stock"):
+            if label == "labfleet":
+                hub: Hub = Hub(make_root("bench-rush"), {"local": {"account_prefix": ACCOUNT_PREFIX}},
+                               name="labfleet")  # fmt: skip
+                users, warm = names, "warm"
+            else:
+                hub = StockHub(make_root("bench-rush-stock"))
+                users, warm = stock_users, f"{ACCOUNT_PREFIX}warms"
+                for user in [*users, warm]:
+                    create_account(user, hub.root / "homes" / user)
+            hubs.append(hub)
+            hub.start()
+            for user in [*users, warm]:
+                hub.create_user(user)
+            hub.spawn(warm)  # warm-up, not counted
+            hub.stop_server(warm)
+            outcome = rush(hub, users)
+            outcome["memory"] = [rss_bytes(hub.spawner_pid(u)) for u in outcome["ready"]]
+            results[label] = outcome
+            hub.cleanup()
+    except Exception:
+        for hub in hubs:
+            print(f"--- end of the {hub.name} hub's output ---\n{hub.tail()}", file=sys.stderr)
+        raise
+    finally:
+        for hub in hubs:
+            hub.cleanup()
+        for account in accounts:
+            os.system(f"userdel {account} >/dev/null 2>&1")
+        shutil.rmtree(logs, ignore_errors=True)
+
+    print(f"{n} people press Start at once (one hub at a time, after 1 warm-up start)")
+    for label, outcome in results.items():
+        times = sorted(outcome["ready"].values())
+        print(f"{label} refused: {len(outcome['refused'])}")
+        print(f"{label} failed: {len(outcome['failed'])}")
+        if times:
+            print(f"{label} all ready s: {times[-1]:.2f}" if not outcome["failed"] else
+                  f"{label} last ready s: {times[-1]:.2f} ({len(times)} of {n})")  # fmt: skip
+            print(f"{label} ready median s: {statistics.median(times):.2f}")
+            print(f"{label} ready p90 s: {percentile(times, 90):.2f}")
+        if outcome["memory"]:
+            mean = statistics.mean(outcome["memory"]) / 2**20
+            print(f"{label} memory per idle server MiB: {mean:.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
