@@ -62,9 +62,9 @@ class Branding(Configurable):
         "", help="Icon of the hub's pages in the browser tab: a file or an http(s) URL."
     ).tag(config=True)
 
-    lab_name = Unicode(
-        "", help="Name JupyterLab shows in the browser tab ('': JupyterLab)."
-    ).tag(config=True)
+    lab_name = Unicode("", help="Name JupyterLab shows in the browser tab ('': JupyterLab).").tag(
+        config=True
+    )
 
     lab_logo = Unicode(
         "", help="Logo at the top left of JupyterLab: a file or an http(s) URL ('': Jupyter's)."

@@ -51,7 +51,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-age", type=int, default=0, help="seconds; 0: no limit")
     parser.add_argument("--hub-pid", type=int, required=True, help="the hub that started it")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s"
+    )
     api_url, token = service_environment()
     cull = partial(
         cull_idle,

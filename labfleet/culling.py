@@ -28,9 +28,7 @@ class Culling(Configurable):
         3600, min=1, help="Seconds a server may stay idle before it is stopped."
     ).tag(config=True)
 
-    every = Integer(60, min=1, help="Seconds between two checks for idle servers.").tag(
-        config=True
-    )
+    every = Integer(60, min=1, help="Seconds between two checks for idle servers.").tag(config=True)
 
     max_age = Integer(
         0, min=0, help="Seconds after its start when a server is stopped even if active (0: never)."

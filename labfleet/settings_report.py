@@ -152,7 +152,8 @@ def section(part: Section, obj: HasTraits | None, config: Config) -> dict[str, A
     shown = {
         key: trait
         for key, trait in sorted(traits.items())
-        if from_labfleet(trait.this_class) or labfleet_default(mro, key)
+        if from_labfleet(trait.this_class)
+        or labfleet_default(mro, key)
         or configured(config, mro, key)[0]
     }
     return {

@@ -36,10 +36,18 @@ START_TIMEOUT = 60
 SPAWN_TIMEOUT = 90
 
 
+ISSUED_PORTS: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port, never one this run handed out already (a hub takes three)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port not in ISSUED_PORTS:
+            ISSUED_PORTS.add(port)
+            return port
 
 
 def make_root(prefix: str) -> Path:
@@ -75,6 +83,7 @@ class Hub:
         self.proc: subprocess.Popen | None = None
         self.output: list[str] = []
         self.starts = 0
+        self.first_admin_password: str | None = None  # printed at the hub's first start
         base = {
             "labfleet": {"data_dir": str(self.data_dir), "registry": str(root / "hubs.json")},
             "local": {"account_prefix": self.account_prefix},
@@ -142,6 +151,7 @@ class Hub:
 
         wait_for(up, START_TIMEOUT, f"the hub at {self.url}")
         self.start_output = self.output[first_line:]
+        self.first_admin_password = self.first_admin_password or self.admin_password
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

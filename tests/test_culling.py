@@ -19,9 +19,14 @@ def test_an_idle_server_is_culled_after_its_timeout(hub):
     session = panel(hub, "GET", "idle", "session").json()
     assert session["seconds_left"] <= IDLE_TIMEOUT
     assert session["warning"] is True  # under 10 minutes left
-    wait_for(lambda: not hub.user("idle")["servers"], IDLE_TIMEOUT + 30, "the culler to stop the server")
+    wait_for(
+        lambda: not hub.user("idle")["servers"], IDLE_TIMEOUT + 30, "the culler to stop the server"
+    )
     assert not panel(hub, "GET", "idle", "session").json()["running"]
-    assert any("labfleet-culler" in line and "DELETE /hub/api/users/idle/server" in line for line in hub.output)
+    assert any(
+        "labfleet-culler" in line and "DELETE /hub/api/users/idle/server" in line
+        for line in hub.output
+    )
 
 
 def test_an_extended_session_is_not_culled_and_survives_a_hub_restart(hub):
@@ -34,9 +39,9 @@ def test_an_extended_session_is_not_culled_and_survives_a_hub_restart(hub):
     assert after["running"] is True
     assert after["extended_hours"] == 1 and after["hours_addable"] == 1
     assert after["deadline"] == extended["deadline"]
-    assert hub.query(
-        "select hours from labfleet_session_extensions where username = 'busy'"
-    ) == [(1,)]
+    assert hub.query("select hours from labfleet_session_extensions where username = 'busy'") == [
+        (1,)
+    ]
     # well past the idle timeout, the extended server still runs
     with pytest.raises(TimeoutError):
         wait_for(lambda: not hub.user("busy")["servers"], IDLE_TIMEOUT + 6, "a wrong cull")

@@ -62,7 +62,9 @@ def test_server_starts_answers_through_the_proxy_and_stops(hub):
     )
     assert status.status_code == 200, status.text
     assert "started" in status.json()
-    lab = requests.get(f"{hub.url}/user/bob/lab", headers={"Authorization": f"token {hub.token}"}, timeout=30)
+    lab = requests.get(
+        f"{hub.url}/user/bob/lab", headers={"Authorization": f"token {hub.token}"}, timeout=30
+    )
     assert lab.status_code == 200 and "JupyterLab" in lab.text
     hub.stop_server("bob")
     gone = requests.get(f"{hub.url}/user/bob/api/status", timeout=10, allow_redirects=False)

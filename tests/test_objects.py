@@ -23,7 +23,9 @@ def test_safe_names_are_unique():
 
 def test_examples():
     assert safe_name("o.brien") == "o-2ebrien"
-    assert render_name("labfleet-{username}-{volume}", "a.b", volume="home") == "labfleet-a-2eb-home"
+    assert (
+        render_name("labfleet-{username}-{volume}", "a.b", volume="home") == "labfleet-a-2eb-home"
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)

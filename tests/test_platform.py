@@ -27,11 +27,18 @@ def png(red: int, green: int, blue: int, size: int = 16) -> bytes:
     """A square PNG of one colour."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
     rows = b"".join(b"\0" + bytes([red, green, blue]) * size for _ in range(size))
     header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 IMAGES = {
@@ -43,7 +50,11 @@ IMAGES = {
 ROLES = [
     {"name": "admin", "services": ["labfleet-tests"]},
     {"name": "auditor", "scopes": ["custom:labfleet:audit"], "groups": ["auditors"]},
-    {"name": "settings-reader", "scopes": ["custom:labfleet:settings"], "groups": ["settings-readers"]},
+    {
+        "name": "settings-reader",
+        "scopes": ["custom:labfleet:settings"],
+        "groups": ["settings-readers"],
+    },
 ]
 HUB_CONFIG = {
     "hub": {
@@ -100,8 +111,14 @@ def test_every_section_of_the_running_backend_is_listed(report):
 
 
 @pytest.mark.parametrize(
-    "name, cls", [("culling", Culling), ("branding", Branding), ("gpu", Gpu), ("audit", AuditLog),
-                  ("local", LocalBackend)],  # fmt: skip
+    "name, cls",
+    [
+        ("culling", Culling),
+        ("branding", Branding),
+        ("gpu", Gpu),
+        ("audit", AuditLog),
+        ("local", LocalBackend),
+    ],  # fmt: skip
 )
 def test_labfleets_own_sections_list_every_trait_with_its_help_and_default(report, name, cls):
     shown = settings_of(report, name)
@@ -116,7 +133,10 @@ def test_labfleets_own_sections_list_every_trait_with_its_help_and_default(repor
 
 def test_values_say_whether_labfleet_yaml_sets_them(report):
     culling = settings_of(report, "culling")
-    assert culling["idle_timeout"].items() >= {"value": 1234, "default": 3600, "configured": True}.items()
+    assert (
+        culling["idle_timeout"].items()
+        >= {"value": 1234, "default": 3600, "configured": True}.items()
+    )
     assert culling["every"]["configured"] is False and culling["every"]["value"] == 60
     branding = settings_of(report, "branding")
     assert branding["name"]["value"] == "Physics Lab" and branding["name"]["default"] == "labfleet"
@@ -129,7 +149,10 @@ def test_jupyterhub_sections_show_what_labfleet_sets_and_count_the_rest(report):
     # labfleet's defaults
     assert hub_settings["db_url"]["configured"] is False
     assert hub_settings["db_url"]["value"].endswith("/labfleet-data/hub/labfleet.sqlite")
-    assert hub_settings["authenticator_class"]["value"] == "labfleet.auth.authenticator.LabFleetAuthenticator"
+    assert (
+        hub_settings["authenticator_class"]["value"]
+        == "labfleet.auth.authenticator.LabFleetAuthenticator"
+    )
     assert hub_settings["logo_file"]["value"].endswith("/brand/logo.svg")
     # labfleet.yaml's
     assert hub_settings["bind_url"]["configured"] is True
@@ -144,7 +167,10 @@ def test_jupyterhub_sections_show_what_labfleet_sets_and_count_the_rest(report):
 def test_secrets_are_masked_everywhere(hub, report):
     services = settings_of(report, "hub")["services"]["value"]
     assert services[0] == {"name": "labfleet-tests", "api_token": MASK}
-    assert settings_of(report, "proxy")["auth_token"].items() >= {"value": MASK, "secret": True}.items()
+    assert (
+        settings_of(report, "proxy")["auth_token"].items()
+        >= {"value": MASK, "secret": True}.items()
+    )
     environment = settings_of(report, "spawner")["environment"]["value"]
     assert environment == {"MY_SECRET_TOKEN": MASK, "PLAIN_SETTING": "visible-value"}
     # numbers and flags about passwords are no secrets
@@ -197,6 +223,7 @@ def test_jupyterlab_gets_the_name_icon_and_logo(hub):
     hub.create_user("lena")
     hub.spawn("lena")
     try:
+
         def get(path: str) -> requests.Response:
             response = requests.get(
                 f"{hub.url}/user/lena/{path}",
@@ -244,7 +271,9 @@ def test_urls_are_linked_as_they_are(url_hub):
     assert 'src="https://example.org/brand/logo.svg"' in login
     assert '<link rel="icon" href="https://example.org/brand/favicon.ico">' in login
     assert "<title>labfleet</title>" in login
-    assert requests.get(f"{url_hub.url}/hub/labfleet/branding/favicon", timeout=30).status_code == 404
+    assert (
+        requests.get(f"{url_hub.url}/hub/labfleet/branding/favicon", timeout=30).status_code == 404
+    )
     # JupyterHub's own logo stays at /hub/logo
     assert requests.get(f"{url_hub.url}/hub/logo", timeout=30).content.startswith(b"\x89PNG")
 
@@ -316,7 +345,11 @@ def test_page_permission_matrix(hub, callers, caller, route):
 def test_admin_links_in_the_nav_bar_for_whoever_may_follow_them(hub, callers):
     def links(caller: str) -> set[str]:
         home = callers[caller][1].get(f"{hub.url}/hub/home", timeout=30).text
-        return {p for p in ("users", "groups", "settings", "audit") if f'href="/hub/labfleet/{p}"' in home}
+        return {
+            p
+            for p in ("users", "groups", "settings", "audit")
+            if f'href="/hub/labfleet/{p}"' in home
+        }
 
     assert links("admin") == {"users", "groups", "settings", "audit"}
     assert links("user") == set()

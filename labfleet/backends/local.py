@@ -138,8 +138,11 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
                 self.api_token = processes.environment(self.pid).get("JUPYTERHUB_API_TOKEN", "")
 
     async def poll(self) -> int | None:
-        """None while the server runs; also not running once its port is another's."""
+        """None while the server runs; not running once it is a zombie (a server that
+        outlived its hub has no parent to reap it) or its port is another's."""
         status = await super().poll()
+        if status is None and self.proc is None and processes.process_uid(self.pid) is None:
+            return 0
         if status is not None or self.server is None or self.pending or self.account is None:
             return status
         found = await blocking.run(blocking.FILES, processes.listener, self.server.port)

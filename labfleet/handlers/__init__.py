@@ -17,7 +17,6 @@ default_handlers: list[tuple] = [
 ]
 
 
-
 class Navigation:
     """labfleet's pages in the hub's navigation bar: the template variable ``labfleet_nav``.
 
