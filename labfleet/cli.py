@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import __version__, configfile, running, settings
-from .auth import roster_cli
+from .auth import users_cli
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -206,7 +206,7 @@ def parser() -> argparse.ArgumentParser:
     svc.add_argument("--print", action="store_true", help="print the units, install nothing")
     svc.set_defaults(func=cmd_service)
 
-    roster_cli.add_parser(sub, with_config)
+    users_cli.add_parser(sub, with_config)
     return p
 
 

@@ -42,6 +42,9 @@ PROXY_TIMEOUT_MS = 24 * 3600 * 1000
 # queued one fails (503) once it has waited its timeout, as when 30 people press Start
 # together and each start request waits for its server
 MAX_CLIENTS = 1000
+# what the hub (tornado) reads of a request's head; longer URIs are answered 414 here
+MAX_URI = 32 * 1024
+MAX_HEAD = 1024 * 1024
 # headers of the target's answer that describe the connection, not the content
 HOP_BY_HOP = {"connection", "content-length", "transfer-encoding", "content-encoding", "keep-alive"}
 
@@ -99,6 +102,11 @@ class StreamingProxyHandler(handlers.ProxyHandler):
         return target.geturl()
 
     async def call_proxy(self, path: str | None = None) -> None:
+        if len(self.request.uri) > MAX_URI:
+            # beyond what the hub reads: a clear answer rather than a dropped connection
+            self.set_status(414)
+            self.finish("414: Request-URI Too Long\n")
+            return
         url = await self.get_target_url(path)
         if url is None:
             return
@@ -181,10 +189,10 @@ def take_option(argv: list[str], name: str) -> str | None:
     return None
 
 
-def serving_tls(certificate: str, key: str) -> type[HTTPServer]:
-    """An HTTPServer that serves the proxy's public side (not its API) over TLS."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(certificate, key)
+def public_server(tls: ssl.SSLContext | None) -> type[HTTPServer]:
+    """The HTTPServer of the proxy's public side (not its API): over TLS when given, and
+    reading request heads long enough to answer an overlong one with 414, not a dropped
+    connection."""
 
     class Server(HTTPServer):
         def initialize(self, request_callback: Any, **kwargs: Any) -> None:
@@ -194,7 +202,7 @@ def serving_tls(certificate: str, key: str) -> type[HTTPServer]:
                 for r in rules
             )
             if public:
-                kwargs["ssl_options"] = context
+                kwargs.update(ssl_options=tls, max_header_size=MAX_HEAD)
             super().initialize(request_callback, **kwargs)
 
     return Server
@@ -213,8 +221,11 @@ def main() -> None:
         if item.strip()
     )
     certificate, key = take_option(argv, "--ssl-cert"), take_option(argv, "--ssl-key")
+    tls = None
     if certificate and key:
-        cli.HTTPServer = serving_tls(certificate, key)
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        tls.load_cert_chain(certificate, key)
+    cli.HTTPServer = public_server(tls)
     if not any(arg.startswith("--proxy-timeout") for arg in argv):
         argv.append(f"--proxy-timeout={PROXY_TIMEOUT_MS}")
     cli.main()

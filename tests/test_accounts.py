@@ -26,7 +26,7 @@ from labfleet.objects import safe_name, system_account_name
 REVEAL_SECONDS = 8
 HUB_CONFIG = {
     "accounts": {"reveal_seconds": REVEAL_SECONDS},
-    "auth": {"allowed_failed_logins": 3},
+    "auth": {"allowed_failed_logins": 3, "enable_signup": True},
     # the lab of a user who just changed their password starts: nothing runs as root there
     "spawner": {"args": ["--ContentsManager.allow_hidden=True"]},
 }
@@ -194,7 +194,9 @@ def test_password_rules_apply_to_admin_resets(hub, password, reason):
 
 def test_the_user_name_is_not_a_password(hub):
     hub.create_user("longname1")
-    response = labfleet_api(hub, "POST", "/users/longname1/password", json={"password": "LongName1"})
+    response = labfleet_api(
+        hub, "POST", "/users/longname1/password", json={"password": "LongName1"}
+    )
     assert response.json()["message"] == "The password must not be the user name."
 
 
@@ -288,10 +290,14 @@ def test_a_rejected_signup_is_gone(hub):
 def test_admins_can_refuse_and_allow_logins(hub):
     password = create(hub, "judy")["judy"]
     assert (
-        labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": False}).status_code == 200
+        labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": False}).status_code
+        == 200
     )
     assert login_status(hub, "judy", password)[0] == 403
-    assert labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": True}).status_code == 200
+    assert (
+        labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": True}).status_code
+        == 200
+    )
     assert login_status(hub, "judy", password)[0] == 302
 
 
@@ -307,7 +313,9 @@ def test_lockout_survives_a_restart_until_an_admin_unlocks(hub):
     status, text = login_status(hub, "kim", password)
     assert status == 403 and "Too many failed logins" in text
     assert "kim" in [t for _, t, _, _ in audit_rows(hub, "user.lock")]
-    assert labfleet_api(hub, "POST", "/users", json={"usernames": ["unrevealed"]}).status_code == 200
+    assert (
+        labfleet_api(hub, "POST", "/users", json={"usernames": ["unrevealed"]}).status_code == 200
+    )
 
     hub.restart()
     status, text = login_status(hub, "kim", password)
@@ -370,7 +378,9 @@ def test_a_forced_password_change_comes_before_any_server(hub):
 
 
 def test_an_admin_can_force_a_change_later(hub):
-    response = labfleet_api(hub, "PATCH", "/users/dave/account", json={"must_change_password": True})
+    response = labfleet_api(
+        hub, "PATCH", "/users/dave/account", json={"must_change_password": True}
+    )
     assert response.status_code == 200 and response.json()["must_change_password"] is True
     assert hub.api("POST", "/users/dave/server").status_code == 409
     assert [d for _, t, _, d in audit_rows(hub, "password.force_change") if t == "dave"] == [
@@ -505,7 +515,9 @@ def test_admins_cannot_delete_or_disable_themselves(hub):
     assert (
         response.status_code == 400 and response.json()["message"] == "You cannot delete yourself"
     )
-    response = labfleet_api(hub, "PATCH", "/users/admin/account", token=token, json={"approved": False})
+    response = labfleet_api(
+        hub, "PATCH", "/users/admin/account", token=token, json={"approved": False}
+    )
     assert response.status_code == 400
 
 

@@ -39,7 +39,9 @@ def test_logins_are_recorded_with_their_result_and_address(hub):
     _, failed = hub.login("mallory", "guess")
     assert failed.status_code == 403
     logins = events(hub, action="login")["events"]
-    assert logins[0]["actor"] == "mallory" and logins[0]["result"] == "failed"
+    # a failed login is nobody's: the typed name is only what was claimed
+    assert logins[0]["actor"] == "anonymous" and logins[0]["target"] == "mallory"
+    assert logins[0]["result"] == "failed" and logins[0]["detail"]["claimed"] == "mallory"
     assert logins[1]["actor"] == logins[1]["target"] == "admin" and logins[1]["result"] == "ok"
     assert {e["detail"]["ip"] for e in logins[:2]} == {"127.0.0.1"}
 
@@ -48,7 +50,7 @@ def test_a_client_cannot_say_where_it_is(hub):
     """Without trusted proxies (proxy.trusted_proxies) the address is the connection's."""
     forged = {"X-Real-IP": "6.6.6.6", "X-Forwarded-For": "6.6.6.7"}
     hub.login("forger", "guess", headers=forged)
-    (attempt,) = [e for e in events(hub, action="login")["events"] if e["actor"] == "forger"]
+    (attempt,) = [e for e in events(hub, action="login")["events"] if e["target"] == "forger"]
     assert attempt["detail"]["ip"] == "127.0.0.1"
 
 
@@ -173,7 +175,11 @@ def test_pages_newest_first_with_the_total(hub):
         ({"since": "2024-05-02", "until": "2024-05-01"}, "since must not be after until"),
         ({"limit": "0"}, "limit must be a whole number from 1 to 500"),
         ({"limit": "501"}, "limit must be a whole number from 1 to 500"),
-        ({"offset": "-1"}, "offset must be a whole number from 0 or more"),
+        ({"offset": "-1"}, "offset must be a whole number from 0 to 1000000000"),
+        ({"offset": "1" * 23}, "offset must be a whole number from 0 to 1000000000"),
+        ({"limit": "²"}, "limit must be a whole number from 1 to 500"),
+        ({"since": "0001-01-01T00:00:00+01:00"}, "between the years 1 and 9999"),
+        ({"until": "9999-12-31T23:59:59-01:00"}, "between the years 1 and 9999"),
     ],
 )
 def test_bad_filters_are_refused(hub, filters, complaint):
@@ -196,6 +202,9 @@ def test_the_page_shows_the_filtered_log(hub):
     assert 'href="?limit=1&amp;offset=2"' in paged.text
     bad = session.get(f"{hub.url}/hub/labfleet/audit", params={"since": "soon"}, timeout=30)
     assert bad.status_code == 400 and "since must be an ISO 8601" in bad.text
+    edge = {"since": "0001-01-01T00:00:00+01:00"}
+    bad = session.get(f"{hub.url}/hub/labfleet/audit", params=edge, timeout=30)
+    assert bad.status_code == 400 and "between the years 1 and 9999" in bad.text
 
 
 # -- retention -----------------------------------------------------------------------------

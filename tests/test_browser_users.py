@@ -13,6 +13,7 @@ from browser import STEP_TIMEOUT, log_in, needs_chromium, shot
 from harness import accounts, login_status
 
 pytestmark = needs_chromium
+HUB_CONFIG = {"auth": {"enable_signup": True}}
 
 ROSTER = """ada:tulip-orbit-cedar,physics
 grace,physics

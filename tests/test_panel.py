@@ -68,14 +68,16 @@ def test_logs_show_what_the_server_printed(hub, erin):
     lines = panel(hub, "GET", erin, "logs", params={"tail": 400}).json()["lines"]
     assert any("Jupyter Server" in line and "is running at" in line for line in lines)
     assert len(panel(hub, "GET", erin, "logs", params={"tail": 3}).json()["lines"]) == 3
-    for bad in ("0", "x", "99999"):
+    for bad in ("0", "x", "99999", "²"):
         response = panel(hub, "GET", erin, "logs", params={"tail": bad})
         assert response.status_code == 400 and "tail" in response.json()["message"]
 
 
 def test_a_second_operation_while_one_runs_gets_409(hub, erin):
     answers = {}
-    slow = threading.Thread(target=lambda: answers.update(first=panel(hub, "POST", erin, "restart")))
+    slow = threading.Thread(
+        target=lambda: answers.update(first=panel(hub, "POST", erin, "restart"))
+    )
     slow.start()
     try:
         time.sleep(1)  # a restart takes seconds: the first one is under way now
@@ -95,7 +97,9 @@ def test_extend_moves_the_deadline_and_truncates_at_the_cap(hub, erin):
 
     extended = panel(hub, "POST", erin, "session/extend", json={"hours": 1}).json()
     assert extended["added_hours"] == 1 and not extended["truncated"]
-    moved = datetime.fromisoformat(extended["deadline"]) - datetime.fromisoformat(session["deadline"])
+    moved = datetime.fromisoformat(extended["deadline"]) - datetime.fromisoformat(
+        session["deadline"]
+    )
     assert moved.total_seconds() >= 3600
 
     capped = panel(hub, "POST", erin, "session/extend", json={"hours": 10}).json()

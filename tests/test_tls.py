@@ -51,5 +51,5 @@ def test_the_hub_answers_over_https_with_its_certificate(hub):
 def test_a_trusted_reverse_proxy_says_where_the_client_is(hub):
     hub.login("behind-nginx", "guess", headers={"X-Forwarded-For": "203.0.113.9"})
     events = hub.api("GET", "/labfleet/audit", params={"action": "login"}).json()["events"]
-    (attempt,) = [e for e in events if e["actor"] == "behind-nginx"]
+    (attempt,) = [e for e in events if e["target"] == "behind-nginx"]
     assert attempt["detail"]["ip"] == "203.0.113.9"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jupyterhub.apihandlers.users import UserServerAPIHandler
 from tornado import web
 
+from ..arguments import whole_number
 from ..authz import needs_scope
 from ..backends.base import Usage
 from ..scopes import ADMIN_SERVERS, LOGS, RESTART, USAGE
@@ -44,10 +45,11 @@ class LogsAPIHandler(LabFleetAPIHandler):
     @needs_scope(LOGS, ADMIN_SERVERS)
     async def get(self, user_name: str) -> None:
         user = self.target_user(user_name)
-        tail = self.get_argument("tail", "200")
-        if not tail.isdigit() or not 1 <= int(tail) <= MAX_TAIL:
-            raise web.HTTPError(400, f"tail must be a whole number from 1 to {MAX_TAIL}")
-        self.write({"lines": await self.backend.logs(user.spawner, int(tail))})
+        try:
+            tail = whole_number("tail", self.get_argument("tail", "200"), 1, MAX_TAIL)
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from None
+        self.write({"lines": await self.backend.logs(user.spawner, tail)})
 
 
 class UsageAPIHandler(LabFleetAPIHandler):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from jupyterhub import orm
 from jupyterhub.apihandlers.users import UserAPIHandler
+from jupyterhub.scopes import has_scope
 from jupyterhub.user import User
 from nativeauthenticator.orm import UserInfo
 from tornado import web
@@ -293,6 +294,14 @@ class HubUserAPIHandler(UserAPIHandler, AccountsBase):
     @needs_scope(ADMIN_USERS)
     async def patch(self, user_name: str) -> None:
         user = self.find_user(user_name)
+        body = self.get_json_body()
+        changes_admin = isinstance(body, dict) and "admin" in body
+        if changes_admin and user is not None and body["admin"] != user.admin:
+            # a token limited to some users (admin:users!user=bob) must not make them admins
+            if not has_scope(ADMIN_USERS, self.parsed_scopes, db=self.db):
+                raise web.HTTPError(
+                    403, "Making a user an admin, or not, needs admin:users for every user"
+                )
         new_name = self.new_name(user)
         if new_name is None:
             # no rename, or one that JupyterHub refuses itself

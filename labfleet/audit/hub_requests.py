@@ -5,7 +5,8 @@ request log (tornado's ``log_function``). :func:`audited` wraps it: after each r
 answered by one of the handlers below, one audit event per action is recorded, the
 caller (a user or a service, e.g. the culler) as actor:
 
-- ``login``: a post of the login form; ``ok`` or ``failed``, with the client's address.
+- ``login``: a post of the login form; ``ok`` or ``failed``, with the client's address (a
+  failed one by ``anonymous``, the typed name as its target and ``claimed``).
 - ``user.create``, ``user.delete``: JupyterHub's user API (the admin page uses it too).
 - ``server.start``, ``server.stop``: JupyterHub's server API and spawn page;
   ``pending: true`` when the answer came before the server was ready or gone.
@@ -65,9 +66,10 @@ def login(handler: BaseHandler, method: str, status: int) -> list[Event]:
     if status == 302 and handler.current_user:
         name = handler.current_user.name
         return [Event(name, "login", name, "ok", detail)]
-    if status == 403:
-        name = handler.get_body_argument("username", "").strip()[:MAX_NAME] or "?"
-        return [Event(name, "login", name, "failed", detail)]
+    if status in (403, 429):
+        # the typed name is a claim, not who asked
+        claimed = handler.get_body_argument("username", "").strip()[:MAX_NAME] or "?"
+        return [Event("anonymous", "login", claimed, "failed", {**detail, "claimed": claimed})]
     return []
 
 

@@ -10,11 +10,13 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..arguments import whole_number
 from ..db.models import AuditEvent
 from ..timestamps import utc
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+MAX_OFFSET = 10**9
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,8 @@ class AuditFilter:
         return {
             key: value.isoformat() if isinstance(value, datetime) else str(value)
             for key, value in values.items()
-            if value not in (None, "") and not (key == "limit" and value == DEFAULT_LIMIT)
+            if value not in (None, "")
+            and not (key == "limit" and value == DEFAULT_LIMIT)
             and not (key == "offset" and value == 0)
         }
 
@@ -42,19 +45,13 @@ class AuditFilter:
 def parse_time(name: str, text: str) -> datetime:
     """An ISO 8601 date or time (UTC unless it says otherwise), as an aware UTC datetime."""
     try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
+        # a moment at the edge of the calendar may not exist in UTC (year 0 or 10000)
+        return utc(datetime.fromisoformat(text)).astimezone(timezone.utc)
+    except (ValueError, OverflowError):
         raise ValueError(
-            f"{name} must be an ISO 8601 date or time, e.g. 2024-05-01 or 2024-05-01T09:30Z"
+            f"{name} must be an ISO 8601 date or time between the years 1 and 9999 in UTC, "
+            "e.g. 2024-05-01 or 2024-05-01T09:30Z"
         ) from None
-    return utc(moment).astimezone(timezone.utc)
-
-
-def parse_count(name: str, text: str, low: int, high: int | None) -> int:
-    if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
-        upper = f" to {high}" if high is not None else " or more"
-        raise ValueError(f"{name} must be a whole number from {low}{upper}")
-    return int(text)
 
 
 def parse_filter(argument: Callable[[str], str | None]) -> AuditFilter:
@@ -65,8 +62,8 @@ def parse_filter(argument: Callable[[str], str | None]) -> AuditFilter:
         action=argument("action") or None,
         since=parse_time("since", since) if since else None,
         until=parse_time("until", until) if until else None,
-        limit=parse_count("limit", argument("limit") or str(DEFAULT_LIMIT), 1, MAX_LIMIT),
-        offset=parse_count("offset", argument("offset") or "0", 0, None),
+        limit=whole_number("limit", argument("limit") or str(DEFAULT_LIMIT), 1, MAX_LIMIT),
+        offset=whole_number("offset", argument("offset") or "0", 0, MAX_OFFSET),
     )
     if parsed.since and parsed.until and parsed.since > parsed.until:
         raise ValueError("since must not be after until")

@@ -11,8 +11,11 @@ from __future__ import annotations
 import math
 import re
 import typing
+import unicodedata
 from datetime import datetime, timezone
+from functools import cached_property
 
+from jupyterhub import orm
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
 from tornado import web
@@ -22,6 +25,8 @@ from .. import audit
 from ..db.models import Account
 from ..timestamps import utc
 from . import passwords
+from .names import skeleton
+from .throttle import SourceThrottle
 
 MAX_USERNAME = 128  # users_info.username is a String(128)
 # path and roster separators, and quotes: a name must never close a quoted string of a
@@ -48,9 +53,10 @@ class LabFleetAuthenticator(NativeAuthenticator):
     """NativeAuthenticator with labfleet's pages, defaults, lasting lockout and forced changes."""
 
     enable_signup = Bool(
-        True,
+        False,
         help="Let people ask for an account on the sign-up page; an admin approves each "
-        "request on the users page (unless open_signup).",
+        "request on the users page (unless open_signup). Off by default: a hub built from "
+        "a roster should not invite strangers.",
     ).tag(config=True)
 
     minimum_password_length = Integer(
@@ -66,6 +72,13 @@ class LabFleetAuthenticator(NativeAuthenticator):
         min=0,
         help="Failed logins in a row that lock an account (0: never). Counted in the "
         "database, so a hub restart does not reset them.",
+    ).tag(config=True)
+
+    failed_logins_per_source = Integer(
+        100,
+        min=0,
+        help="Failed logins one address may make within seconds_before_next_try, whatever the "
+        "names it tries (0: no limit). Generous: a class behind one NAT address shares it.",
     ).tag(config=True)
 
     seconds_before_next_try = Integer(
@@ -90,6 +103,22 @@ class LabFleetAuthenticator(NativeAuthenticator):
     recaptcha_secret = not_offered(Unicode(help="Not offered by labfleet."))
     tos = not_offered(Unicode(help="Not offered by labfleet."))
 
+    signups_per_source = Integer(
+        10,
+        min=0,
+        help="Sign-ups one address may make in an hour (0: no limit).",
+    ).tag(config=True)
+
+    @cached_property
+    def sources(self) -> SourceThrottle:
+        """Failed logins by address."""
+        return SourceThrottle(self.failed_logins_per_source, self.seconds_before_next_try)
+
+    @cached_property
+    def signups(self) -> SourceThrottle:
+        """Sign-ups by address."""
+        return SourceThrottle(self.signups_per_source, 3600)
+
     @default("db")
     def _db_default(self) -> typing.Any:
         # accounts live in the hub's own database session, as labfleet's other tables
@@ -107,17 +136,39 @@ class LabFleetAuthenticator(NativeAuthenticator):
 
     # -- user names and passwords ---------------------------------------------------
 
-    def username_problem(self, username: str) -> str | None:
-        """Why a normalized ``username`` is refused, or None."""
+    def normalize_username(self, username: str) -> str:
+        """NFC (one form for é, however typed), then JupyterHub's (lower case, username_map)."""
+        return super().normalize_username(unicodedata.normalize("NFC", username))
+
+    def name_problem(self, username: str) -> str | None:
+        """Why a normalized ``username`` is not a user name at all, or None."""
         if not USERNAME.fullmatch(username) or not super().validate_username(username):
             return f"invalid user name {username!r}: {USERNAME_RULE}"
         return None
 
+    def username_problem(self, username: str) -> str | None:
+        """Why a normalized ``username`` may not be given to a new user, or None."""
+        problem = self.name_problem(username)
+        twin = None if problem else self.lookalike(username)
+        if twin is not None:
+            return f"the user name {username!r} looks like {twin!r}, which exists: choose another"
+        return problem
+
+    def lookalike(self, username: str) -> str | None:
+        """An existing user name (or sign-up) that reads as ``username`` but is another."""
+        wanted = skeleton(username)
+        names = {n for (n,) in self.db.query(orm.User.name)} | {
+            n for (n,) in self.db.query(UserInfo.username)
+        }
+        return next((n for n in sorted(names) if n != username and skeleton(n) == wanted), None)
+
     def validate_username(self, username: str) -> bool:
-        return self.username_problem(username) is None
+        return self.name_problem(username) is None
 
     def password_problem(self, username: str, password: str) -> str | None:
         """Why ``password`` may not be ``username``'s, or None."""
+        if not password.strip():
+            return "the password must not be blank or only spaces"
         if len(password) < self.minimum_password_length:
             return f"the password must have at least {self.minimum_password_length} characters"
         if len(password.encode()) > passwords.MAX_BYTES:
@@ -178,17 +229,25 @@ class LabFleetAuthenticator(NativeAuthenticator):
     def is_blocked(self, username: str) -> bool:
         return self.locked_seconds(username) > 0
 
-    def add_login_attempt(self, username: str) -> None:
-        """Count a failed login; record the moment the account becomes locked."""
+    def count_attempt(self, username: str) -> Account:
+        """Count a login attempt as failed (until it succeeds), and commit at once."""
         row = self.account(username)
         row.failed_logins += 1
         row.last_failed_login = datetime.now(timezone.utc)
         self.db.commit()
+        return row
+
+    def note_failure(self, row: Account) -> None:
+        """Record in the audit log the failure that locked the account, if this one did."""
         if row.failed_logins == self.allowed_failed_logins:
             audit.record(
-                self.db, actor="labfleet", action="user.lock", target=username,
+                self.db, actor="labfleet", action="user.lock", target=row.username,
                 failed_logins=row.failed_logins, seconds=self.seconds_before_next_try,
             )  # fmt: skip
+
+    def add_login_attempt(self, username: str) -> None:
+        """Count a failed login; record the moment the account becomes locked."""
+        self.note_failure(self.count_attempt(username))
 
     def successful_login(self, username: str) -> None:
         row = self.db.get(Account, username)
@@ -220,29 +279,43 @@ class LabFleetAuthenticator(NativeAuthenticator):
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> str | None:
         """The user name when the password is right and the account approved and unlocked.
 
+        Each attempt is counted before its password is checked, so that parallel guesses
+        cannot all pass the lockout; an unknown name costs the same time as a known one.
         A locked or unapproved account gets a message on the login form (403), the
-        latter only once the password is right.
+        latter only once the password is right; an address that failed too often, 429.
         """
+        source = handler.request.remote_ip
+        wait = self.sources.wait(source)
+        if wait:
+            raise web.HTTPError(
+                429, f"Too many failed logins from this address: try again in {wait} seconds."
+            )
         username = self.normalize_username(data.get("username", ""))
         info = self.get_user(username)
-        if info is None:
-            return None
+        if info is not None:
+            self.raise_if_locked(username)
+            attempt = self.count_attempt(username)  # counted now, forgotten if it succeeds
+        hashed = info.password if info is not None else passwords.dummy_hash()
+        right = await passwords.averify(data.get("password", ""), hashed)
+        if info is not None and right:
+            self.successful_login(username)
+            if not info.is_authorized:
+                raise web.HTTPError(403, "Your account is waiting for an admin's approval.")
+            return username
+        self.sources.count(source)
+        if info is not None:
+            self.note_failure(attempt)
+            self.raise_if_locked(username)
+        return None
+
+    def raise_if_locked(self, username: str) -> None:
         wait = self.locked_seconds(username)
-        if not wait:
-            if await passwords.averify(data.get("password", ""), info.password):
-                if not info.is_authorized:
-                    raise web.HTTPError(403, "Your account is waiting for an admin's approval.")
-                self.successful_login(username)
-                return username
-            self.add_login_attempt(username)
-            wait = self.locked_seconds(username)
         if wait:
             raise web.HTTPError(
                 403,
                 f"Too many failed logins: this account is locked for {math.ceil(wait / 60)} "
                 "more minute(s), or until an admin unlocks it.",
             )
-        return None
 
     def pre_spawn_start(self, user, spawner) -> None:
         """Refuse to start a server while its user must change their password."""

@@ -72,16 +72,24 @@ class SignupHandler(AccountPage):
         authenticator = self.authenticator
         username = authenticator.normalize_username(self.get_body_argument("username", "").strip())
         password = self.field("password")
+        wait = authenticator.signups.wait(self.request.remote_ip)
+        if wait:
+            raise web.HTTPError(
+                429, f"Too many sign-ups from this address: try again in {wait} seconds."
+            )
         problem = self.problem(username, password, self.field("password_confirmation"))
         if problem is None:
             hashed = await passwords.ahash(password, blocking.LOGINS)
-            problem = self.taken(username)  # again: someone may have been quicker
+            # again, now (no await between this check and the sign-up's row): others may
+            # have been quicker while the password was hashed
+            problem = self.taken(username) or self.full()
         if problem:
             self.set_status(400)
             await self.render_page(
                 "labfleet/signup.html", username=username, error=sentence(problem), done=None
             )
             return
+        authenticator.signups.count(self.request.remote_ip)
         authenticator.store_password(username, hashed, authorized=authenticator.open_signup)
         authenticator.account(username).signed_up = datetime.now(timezone.utc)
         self.db.commit()
@@ -105,18 +113,22 @@ class SignupHandler(AccountPage):
         authenticator = self.authenticator
         if not username:
             return "give a user name"
-        pending = self.db.query(UserInfo).filter_by(is_authorized=False).count()
         return (
             authenticator.username_problem(username)
             or self.taken(username)
             or (None if password == confirmation else "the two passwords differ")
             or authenticator.password_problem(username, password)
-            or (
-                "too many sign-ups are waiting for approval: try again later"
-                if pending >= self.labfleet.accounts.max_pending_signups
-                else None
-            )
+            or self.full()
         )
+
+    def full(self) -> str | None:
+        """Why no sign-up may wait for approval now (the cap), or None."""
+        if self.authenticator.open_signup:
+            return None
+        pending = self.db.query(UserInfo).filter_by(is_authorized=False).count()
+        if pending >= self.labfleet.accounts.max_pending_signups:
+            return "too many sign-ups are waiting for approval: try again later"
+        return None
 
 
 class ChangePasswordHandler(AccountPage):

@@ -34,6 +34,12 @@ def hash_password(password: str) -> bytes:
     return bcrypt.hashpw(password.encode(), bcrypt.gensalt())
 
 
+@cache
+def dummy_hash() -> bytes:
+    """A hash no password is known for: unknown names cost a login as much time as known ones."""
+    return hash_password(secrets.token_urlsafe(32))
+
+
 def verify(password: str, hashed: bytes) -> bool:
     """Whether ``password`` matches ``hashed`` (False, not an error, when it is too long)."""
     encoded = password.encode()

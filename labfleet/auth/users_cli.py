@@ -1,9 +1,13 @@
-"""``labfleet users import FILE``: apply a roster through the running hub's API.
+"""``labfleet users``: what an operator does to accounts from the hub's machine.
 
-Through the API, not the database: the running hub applies the roster exactly as its
-users page does (names, password rules, groups, audit, its own caches), so nothing
-needs a restart and nothing writes the database behind the hub's back; and the hub,
-which keeps the generated passwords, reveals them once to this command.
+``import FILE`` applies a roster through the running hub's API, not the database: the hub
+applies it exactly as its users page does (names, password rules, groups, audit, its own
+caches), so nothing needs a restart and nothing writes the database behind the hub's
+back; and the hub, which keeps the generated passwords, reveals them once to this command.
+
+``unlock NAME`` is the way back for a locked-out admin, who has no token to call the API
+with: it clears the failed logins in the database (read at every login, so the running
+hub sees it at once) and says so in the audit log.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import io
 import json
 import os
 import sys
+import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -43,6 +48,33 @@ def add_parser(sub: argparse._SubParsersAction, with_config: Callable) -> None:
         "--csv", type=Path, help="write the generated passwords there (default: print them)"
     )
     imp.set_defaults(func=cmd_import)
+    unlock = with_config(
+        actions.add_parser("unlock", help="unlock an account locked by failed logins")
+    )
+    unlock.add_argument("name", help="the user name")
+    unlock.set_defaults(func=cmd_unlock)
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from .. import audit
+    from ..app import LabFleet
+    from ..db.models import Account
+
+    app = LabFleet.from_file(Path(args.config), args.data_dir)
+    name = unicodedata.normalize("NFC", args.name).lower()  # as the hub normalizes names
+    with Session(create_engine(app.db_url)) as db:
+        row = db.get(Account, name)
+        if row is None or not row.failed_logins:
+            print(f"{name} is not locked (no failed logins)")
+            return 0
+        row.failed_logins = 0
+        db.commit()
+        audit.record(db, actor="labfleet (on the hub's machine)", action="user.unlock", target=name)
+    print(f"Unlocked {name}: it can log in again.")
+    return 0
 
 
 def hub_api(config_path: Path, url: str | None) -> str:
