@@ -10,7 +10,7 @@ default is used instead.
 - JupyterLab reads its name and icons from a folder of Jupyter configuration that the hub
   writes at start (:func:`write_lab_folder`) and puts on the servers' ``JUPYTER_CONFIG_PATH``
   (:func:`lab_environment`): the name through JupyterLab's page config (``appName``: the
-  browser tab's title), the icon by overriding the server's ``static/favicons/favicon.ico``,
+  browser tab's title), JupyterLab's news prompt off unless ``lab_news``, the icon by overriding the server's ``static/favicons/favicon.ico``,
   the logo through JupyterLab's custom CSS.
 """
 
@@ -21,7 +21,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 from traitlets.config import Configurable
 
 FAVICON_ROUTE = "labfleet/branding/favicon"
@@ -36,6 +36,13 @@ import os
 
 here = os.path.dirname(os.path.abspath(__file__))
 """
+LAB_NEWS_CONFIG = """\
+# no Jupyter news and no update checks: nothing reaches the internet, no prompt about it
+c.LabApp.news_url = None
+c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"
+"""
+# JupyterLab's plugin that asks every new user whether they want Jupyter's news
+LAB_NEWS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 LAB_FAVICON_CONFIG = """\
 # JupyterLab's tab icon: served in place of the server's static/favicons/favicon*.ico
 c.ServerApp.extra_static_paths = [os.path.join(here, "static")]
@@ -60,6 +67,12 @@ class Branding(Configurable):
 
     favicon = Unicode(
         "", help="Icon of the hub's pages in the browser tab: a file or an http(s) URL."
+    ).tag(config=True)
+
+    lab_news = Bool(
+        False,
+        help="Whether JupyterLab asks each user about Jupyter's news and checks for updates "
+        "(both reach the internet; off, a class does not see the prompt).",
     ).tag(config=True)
 
     lab_name = Unicode("", help="Name JupyterLab shows in the browser tab ('': JupyterLab).").tag(
@@ -141,11 +154,17 @@ def write_lab_folder(branding: Branding, folder: Path) -> Path | None:
     favicon = image_file(branding.lab_favicon)
     logo_file = image_file(branding.lab_logo)
     logo_url = branding.lab_logo if is_url(branding.lab_logo) else None
-    if not (branding.lab_name or favicon or logo_file or logo_url):
+    if not (branding.lab_name or favicon or logo_file or logo_url or not branding.lab_news):
         return None
     config = LAB_SERVER_CONFIG
+    page_config: dict[str, object] = {}
     if branding.lab_name:
-        write(folder / "labconfig" / "page_config.json", json.dumps({"appName": branding.lab_name}))
+        page_config["appName"] = branding.lab_name
+    if not branding.lab_news:
+        page_config["disabledExtensions"] = {LAB_NEWS_PLUGIN: True}
+        config += LAB_NEWS_CONFIG
+    if page_config:
+        write(folder / "labconfig" / "page_config.json", json.dumps(page_config))
     if favicon:
         icons = folder / "static" / "favicons"
         for name in ("favicon.ico", "favicon-busy-1.ico"):

@@ -108,7 +108,13 @@ def keys(sections: typing.Sequence[settings.Section]) -> list[tuple[str, str]]:
 
 # settings that a server takes at its start: a running one keeps what it started with
 SERVER_SECTIONS = {"spawner", "groups", "local", "docker", "gpu"}
-SERVER_KEYS = {"labfleet.volumes", "branding.lab_name", "branding.lab_logo", "branding.lab_favicon"}
+SERVER_KEYS = {
+    "labfleet.volumes",
+    "branding.lab_name",
+    "branding.lab_logo",
+    "branding.lab_favicon",
+    "branding.lab_news",
+}
 
 
 def what_it_needs(key: str) -> str:

@@ -10,7 +10,6 @@ Secrets are masked, whatever the section.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 from traitlets import Bool, Float, HasTraits, Integer, TraitType
 from traitlets.config import Config
 
+from . import help_text
 from .gpu import GpuStatus
 from .settings import Section, own_traits, trait_schema
 
@@ -34,7 +34,7 @@ class SettingsSource:
 
     config_file: str
     backend: str
-    config: Config
+    config: Config  # what labfleet.yaml sets (not the command line)
     sections: Sequence[Section]
     objects: Mapping[str, HasTraits]  # section -> the live object its settings apply to
 
@@ -136,7 +136,8 @@ def setting(
         "computed": computed,  # the default is computed for each server
         "configured": is_set,
         "secret": secret,
-        "help": inspect.cleandoc(trait.help or ""),
+        "help": help_text.plain(trait.help),
+        "help_paragraphs": help_text.paragraphs(trait.help),
         "accepts": accepts(trait_schema(trait)),
     }
 

@@ -41,8 +41,23 @@ def test_settings_page(hub, page):
     expect(idle).to_contain_text("3600")
     expect(idle.locator(".badge")).to_have_text("set")
     expect(page.locator("#setting-hub-services")).to_contain_text("********")
-    assert page.errors == []
+    # help texts read as text: JupyterHub's Sphinx markup is gone, code is code
+    authenticator = page.locator("#setting-hub-authenticator_class")
+    expect(authenticator).not_to_contain_text(":class:")
+    expect(authenticator.locator("code", has_text="jupyterhub.auth.Authenticator")).to_have_count(1)
+    expect(authenticator.locator("li")).not_to_have_count(0)
     shot(page, "settings.png")
+    # a table of contents, and a search that keeps the matching settings only
+    page.locator("#labfleet-settings-toc").get_by_role("link", name="culling").click()
+    expect(page).to_have_url(f"{hub.url}/hub/labfleet/settings#section-culling")
+    page.fill("#labfleet-settings-search", "idle seconds")
+    expect(idle).to_be_visible()
+    expect(page.locator("#setting-hub-services")).to_be_hidden()
+    expect(page.locator("#section-branding")).to_be_hidden()
+    expect(page.locator("#labfleet-settings-count")).to_contain_text(" settings match")
+    page.fill("#labfleet-settings-search", "")
+    expect(page.locator("#setting-hub-services")).to_be_visible()
+    assert page.errors == []
 
 
 def test_audit_page_filters_by_type(hub, page):

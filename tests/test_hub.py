@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
+import re
 import subprocess
 from urllib.parse import quote
 
@@ -66,6 +68,14 @@ def test_server_starts_answers_through_the_proxy_and_stops(hub):
         f"{hub.url}/user/bob/lab", headers={"Authorization": f"token {hub.token}"}, timeout=30
     )
     assert lab.status_code == 200 and "JupyterLab" in lab.text
+    # JupyterLab does not ask a class about Jupyter's news (nor fetch it)
+    config = re.search(
+        r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', lab.text, re.S
+    )
+    assert (
+        "@jupyterlab/apputils-extension:announcements"
+        in json.loads(config.group(1))["disabledExtensions"]
+    )
     hub.stop_server("bob")
     gone = requests.get(f"{hub.url}/user/bob/api/status", timeout=10, allow_redirects=False)
     assert gone.status_code in (302, 424, 503)

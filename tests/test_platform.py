@@ -4,6 +4,7 @@ who may read the settings and the audit log."""
 from __future__ import annotations
 
 import inspect
+import json
 import struct
 import zlib
 
@@ -154,14 +155,33 @@ def test_jupyterhub_sections_show_what_labfleet_sets_and_count_the_rest(report):
         == "labfleet.auth.authenticator.LabFleetAuthenticator"
     )
     assert hub_settings["logo_file"]["value"].endswith("/brand/logo.svg")
-    # labfleet.yaml's
+    # labfleet.yaml's; what `labfleet up` passes itself is not marked as set
     assert hub_settings["bind_url"]["configured"] is True
+    assert "config_file" not in hub_settings  # `labfleet up --config` gives it
     # JupyterHub's untouched settings are counted, not listed
     assert "allow_named_servers" not in hub_settings
     assert section(report, "hub")["at_upstream_defaults"] > 50
     # the spawner is made per server: labfleet's defaults are computed there
     spawner = settings_of(report, "spawner")
     assert spawner["default_url"]["computed"] is True and spawner["environment"]["configured"]
+
+
+def test_help_texts_read_as_text(report):
+    """JupyterHub's help texts are written for Sphinx; the page shows no markup of it."""
+    helps = {
+        f"{part['name']}.{s['key']}": s["help"]
+        for part in report["sections"]
+        for s in part["settings"]
+    }
+    assert "`LabFleetAuthenticator`" not in helps["hub.authenticator_class"]  # not shortened
+    for key, text in helps.items():
+        for markup in (":class:", ":meth:", "``", ".. versionchanged::", ".. versionadded::"):
+            assert markup not in text, (key, markup)
+    paragraphs = settings_of(report, "hub")["authenticator_class"]["help_paragraphs"]
+    assert {
+        "parts": [["This should be a subclass of ", False], ["jupyterhub.auth.Authenticator", True]]
+    } in paragraphs
+    assert any("items" in p for p in paragraphs)  # "- is a coroutine ..." is a list
 
 
 def test_secrets_are_masked_everywhere(hub, report):
@@ -262,8 +282,12 @@ def test_missing_files_are_start_up_warnings_naming_the_path(url_hub):
     assert any(f"branding.lab_logo: {path} does not exist" in line for line in url_hub.start_output)
     assert any("branding.lab_favicon: https://example.org/brand/lab.ico is a URL" in line
                for line in url_hub.start_output)  # fmt: skip
-    # nothing of JupyterLab is branded: no folder, servers keep Jupyter's look
-    assert not (url_hub.data_dir / "branding").exists()
+    # nothing of JupyterLab is branded: servers keep Jupyter's look (without its news prompt)
+    folder = url_hub.data_dir / "branding"
+    assert sorted(p.name for p in folder.iterdir()) == ["jupyter_server_config.py", "labconfig"]
+    assert json.loads((folder / "labconfig" / "page_config.json").read_text()) == {
+        "disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}
+    }
 
 
 def test_urls_are_linked_as_they_are(url_hub):
@@ -279,10 +303,13 @@ def test_urls_are_linked_as_they_are(url_hub):
 
 
 def test_a_lab_logo_url_goes_into_the_custom_css(tmp_path):
-    folder = write_lab_folder(Branding(lab_logo="https://example.org/l.svg"), tmp_path / "lab")
+    branding = Branding(lab_logo="https://example.org/l.svg", lab_news=True)
+    folder = write_lab_folder(branding, tmp_path / "lab")
     css = (folder / "custom" / "custom.css").read_text()
     assert 'url("https://example.org/l.svg")' in css
     assert not (folder / "labconfig").exists() and not (folder / "static").exists()
+    # with Jupyter's news and its own look, JupyterLab needs no folder at all
+    assert write_lab_folder(Branding(lab_news=True), tmp_path / "plain") is None
     assert oct((folder / "custom" / "custom.css").stat().st_mode & 0o777) == "0o644"
 
 
