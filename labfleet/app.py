@@ -123,6 +123,9 @@ class LabFleet(JupyterHub):
     ).tag(config=True)
 
     runtime = Instance(Backend, help="The backend instance.")
+    file_config = Instance(
+        Config, args=(), help="What labfleet.yaml sets (the settings page marks it as set)."
+    )
 
     # the components' traits, one per row of COMPONENTS (at class scope, locals() is
     # the namespace the class is made from)
@@ -250,6 +253,7 @@ class LabFleet(JupyterHub):
         except settings.ConfigError as e:
             print(f"labfleet: {e}", file=sys.stderr)
             self.exit(1)
+        self.file_config = config.copy()
         config.merge(self.cli_config)
         self.update_config(config)
         self._loaded_config_files.append(str(file.resolve()))
@@ -436,14 +440,14 @@ class LabFleet(JupyterHub):
         return SettingsSource(
             config_file=str(Path(self.config_file).resolve()),
             backend=self.backend,
-            config=self.config,
+            config=self.file_config,
             sections=self.sections,
             objects=objects,
         )
 
     def init_tornado_settings(self) -> None:
         gpu = self.init_gpus()
-        self.tornado_settings["labfleet"] = LabFleetContext(
+        context = self.tornado_settings["labfleet"] = LabFleetContext(
             data_dir=self.data_path,
             backend=self.runtime,
             db=self.db,
@@ -461,7 +465,7 @@ class LabFleet(JupyterHub):
         brand = hub_brand(self.branding, self.hub_prefix)
         self.template_vars = {
             "labfleet_branding": brand,
-            "labfleet_nav": handlers.Navigation(),
+            "labfleet_nav": handlers.Navigation(context),
             **self.template_vars,
         }
         super().init_tornado_settings()

@@ -13,9 +13,12 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from jupyterhub.apihandlers import APIHandler
 from jupyterhub.handlers import BaseHandler
 from jupyterhub.scopes import has_scope
 from tornado import web
+
+from .scopes import in_words
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -36,6 +39,13 @@ def authorize(handler: BaseHandler, scopes: Sequence[str], user_name: str | None
         return
     if user_name and any(s in handler.parsed_scopes for s in scopes):
         raise web.HTTPError(404, "No access to this user, or no such user")
+    if not isinstance(handler, APIHandler):
+        # a page speaks to people: what the page is for, not scope names
+        able = " or ".join(dict.fromkeys(in_words(s) for s in scopes))
+        raise web.HTTPError(
+            403,
+            f"This page is for those who may {able}. Ask an admin of this hub if you need it.",
+        )
     target = f" for user {user_name}" if user_name else ""
     raise web.HTTPError(403, f"Requires one of the scopes {', '.join(scopes)}{target}")
 

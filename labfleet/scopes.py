@@ -42,3 +42,21 @@ ADMIN_SERVERS = "admin:servers"  # every labfleet route on a user, for that user
 ADMIN_USERS = "admin:users"  # accounts; and the platform pages
 ADMIN_GROUPS = "admin:groups"  # groups and their labfleet properties
 DELETE_USERS = "delete:users"
+
+# what a holder of a scope may do, in the words of a page that refuses a user
+WORDS = {
+    ADMIN_SERVERS: "manage everyone's servers",
+    ADMIN_USERS: "manage the hub's users",
+    ADMIN_GROUPS: "manage groups",
+    DELETE_USERS: "delete users",
+}
+
+
+def in_words(scope: str) -> str:
+    """What holding ``scope`` lets one do, e.g. "read the audit log"."""
+    if scope in WORDS:
+        return WORDS[scope]
+    description = {**CUSTOM_SCOPES, **PLATFORM_SCOPES}.get(scope, {}).get("description")
+    if description is None:
+        return f"use {scope}"
+    return description[0].lower() + description[1:].rstrip(".")

@@ -3,6 +3,7 @@ password rules, lockout across a restart, forced changes, resets, renames and de
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import pwd
@@ -287,17 +288,37 @@ def test_a_rejected_signup_is_gone(hub):
     assert any(t == "ivan" for _, t, _, _ in audit_rows(hub, "signup.reject"))
 
 
-def test_admins_can_refuse_and_allow_logins(hub):
+def test_suspending_ends_the_session_the_tokens_and_the_server(hub):
     password = create(hub, "judy")["judy"]
-    assert (
-        labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": False}).status_code
-        == 200
-    )
-    assert login_status(hub, "judy", password)[0] == 403
-    assert (
-        labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": True}).status_code
-        == 200
-    )
+    session, response = hub.login("judy", password)
+    assert response.status_code == 302
+    assert session.get(f"{hub.url}/hub/api/user", timeout=10).status_code == 200
+    token = user_token(hub, "judy")
+    hub.spawn("judy")
+    lab = session.get(f"{hub.url}/user/judy/lab", timeout=30)  # through OAuth to her server
+    assert lab.status_code == 200 and "JupyterLab" in lab.text, lab.text
+
+    suspended = labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": False})
+    assert suspended.status_code == 200, suspended.text
+    assert suspended.json()["suspended"] is True
+    assert hub.user("judy")["servers"] == {}
+    # her browser session and her token are dead, and so is her server's address
+    home = session.get(f"{hub.url}/hub/home", timeout=10, allow_redirects=False)
+    assert home.status_code == 302 and "/hub/login" in home.headers["Location"]
+    headers = {"Authorization": f"token {token}"}
+    assert requests.get(f"{hub.url}/hub/api/user", headers=headers, timeout=10).status_code == 403
+    gone = session.get(f"{hub.url}/user/judy/lab", timeout=10, allow_redirects=False)
+    assert gone.status_code != 200
+    # the login form says why, once the password is right; nobody starts her server
+    status, text = login_status(hub, "judy", password)
+    assert status == 403 and "Your account is suspended: ask an admin to restore it." in text
+    assert "waiting for" not in text
+    refused = hub.api("POST", "/users/judy/server")
+    assert refused.status_code == 409 and "suspended" in refused.json()["message"]
+    assert [r for _, t, r, _ in audit_rows(hub, "user.suspend") if t == "judy"] == ["ok"]
+
+    restored = labfleet_api(hub, "PATCH", "/users/judy/account", json={"approved": True})
+    assert restored.status_code == 200 and restored.json()["suspended"] is False
     assert login_status(hub, "judy", password)[0] == 302
 
 
@@ -518,7 +539,9 @@ def test_admins_cannot_delete_or_disable_themselves(hub):
     response = labfleet_api(
         hub, "PATCH", "/users/admin/account", token=token, json={"approved": False}
     )
-    assert response.status_code == 400
+    assert (
+        response.status_code == 400 and response.json()["message"] == "You cannot suspend yourself"
+    )
 
 
 # -- who may call what -----------------------------------------------------------------------
@@ -630,3 +653,22 @@ def test_no_password_reaches_the_log_or_the_audit(hub):
     assert [p for p in SEEN_PASSWORDS if p in log] == []
     details = " ".join(d for (d,) in hub.query("select detail from labfleet_audit_events"))
     assert [p for p in SEEN_PASSWORDS if p in details] == []
+
+
+def test_a_refused_page_speaks_words_and_keeps_the_navigation(hub):
+    session, login = hub.login("pagey", create(hub, "pagey")["pagey"])
+    assert login.status_code == 302
+    for path, words in [
+        ("labfleet/users", "manage the hub's users"),
+        ("labfleet/audit", "read the audit log or manage the hub's users"),
+    ]:
+        page = session.get(f"{hub.url}/hub/{path}", timeout=30)
+        assert page.status_code == 403
+        text = html.unescape(page.text)
+        assert f"This page is for those who may {words}." in text
+        assert "admin:users" not in text and "custom:labfleet" not in text
+        assert 'href="/hub/home"' in text and "Logout" in text  # the navigation bar
+    # the API still names the scopes, for the scripts that call it
+    token = user_token(hub, "pagey")
+    answer = labfleet_api(hub, "GET", "/users", token=token)
+    assert answer.status_code == 403 and "admin:users" in answer.json()["message"]

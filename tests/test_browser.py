@@ -191,3 +191,22 @@ def test_control_panel_restart_session_logs_and_volume_reset(hub, page):
 
     assert page.errors == [], page.errors
     print(f"browser test took {time.monotonic() - started:.1f}s")
+
+
+def test_an_admin_starts_and_stops_a_users_server_from_their_panel(hub, page):
+    from playwright.sync_api import expect
+
+    hub.create_user("ben")
+    log_in(page, hub, next_url="/hub/labfleet/users/ben/panel")
+    panel = page.locator("[data-labfleet-panel]")
+    expect(panel.locator("h2")).to_have_text("Control panel")  # the page's title names ben
+    expect(page.locator("h1")).to_have_text("ben")
+    expect(panel).to_have_attribute("data-state", "stopped")
+    panel.get_by_role("button", name="Start server").click()
+    expect(panel).to_have_attribute("data-state", "running", timeout=LAB_TIMEOUT)
+    assert hub.user("ben")["servers"][""]["ready"]
+    panel.get_by_role("button", name="Stop server").click()
+    expect(panel).to_have_attribute("data-state", "stopped", timeout=LAB_TIMEOUT)
+    assert hub.user("ben")["servers"] == {}
+    no_api_errors(panel)
+    assert page.errors == [], page.errors

@@ -133,10 +133,50 @@ def test_users_page_creates_imports_approves_renames_and_deletes(
     expect(row(page, "ada")).to_have_count(0)
     assert hub.api("GET", "/users/ada").status_code == 404
 
-    # reset a password: the new one is shown once
+    # reset a password: asked first, then the new one is shown once
     row(page, "grace").get_by_role("button", name="Reset password").click()
+    modal = page.locator("#lf-reset-modal")
+    expect(modal).to_contain_text("Reset the password of grace?")
+    modal.get_by_role("button", name="Reset password").click()
+    expect(modal).to_be_hidden()
     expect(page.locator(".lf-alerts")).to_contain_text(
         re.compile(r"New password of grace \(shown once\)")
     )
     assert page.locator(".lf-alerts .lf-password").last.inner_text() != rows[2][1]
+
+    # suspend, after a word of what it does; restore
+    row(page, "zoe").get_by_role("button", name="More").click()
+    row(page, "zoe").get_by_role("button", name="Suspend…").click()
+    modal = page.locator("#lf-suspend-modal")
+    expect(modal).to_contain_text("logged out everywhere")
+    modal.get_by_role("button", name="Suspend").click()
+    expect(modal).to_be_hidden()
+    expect(row(page, "zoe").locator(".lf-badges")).to_contain_text("suspended")
+    status, text = login_status(hub, "zoe", "tulip-orbit-cedar")
+    assert status == 403 and "suspended" in text
+    row(page, "zoe").get_by_role("button", name="More").click()
+    row(page, "zoe").get_by_role("button", name="Restore (allow logins)").click()
+    expect(row(page, "zoe").locator(".lf-badges")).to_contain_text("active")
+    assert page.errors == []
+
+
+def test_a_spreadsheets_csv_roster_makes_a_new_class(hub, page, admin_password, tmp_path):
+    from playwright.sync_api import expect
+
+    exported = tmp_path / "class.csv"  # as LibreOffice's "Save as CSV" writes it
+    exported.write_text('"Username","Group"\r\n"kim","class-2027"\r\n"Lou","class-2027; lab-b"\r\n')
+    log_in(page, hub, "admin", admin_password, next_url="/hub/labfleet/users")
+    page.set_input_files("#lf-import-file", str(exported))
+    expect(page.locator("#lf-import-roster")).to_have_value(exported.read_text().replace("\r", ""))
+    page.check("#lf-import-must-change")
+    page.click("#lf-import-submit")
+    report = page.locator("#lf-import-result")
+    expect(report.locator(".lf-summary")).to_contain_text("2 created", timeout=STEP_TIMEOUT)
+    expect(report.locator(".lf-groups-created")).to_have_text(
+        "Created the group(s) class-2027, lab-b."
+    )
+    expect(report.locator(".lf-credentials tbody tr")).to_have_count(2)
+    made = accounts(hub)
+    assert made["kim"]["groups"] == ["class-2027"] and made["lou"]["must_change_password"]
+    assert sorted(made["lou"]["groups"]) == ["class-2027", "lab-b"]
     assert page.errors == []

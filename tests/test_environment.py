@@ -7,7 +7,7 @@ import json
 
 import pytest
 import requests
-from harness import caller_tokens, server_environment, user_token
+from harness import caller_tokens, create_account, server_environment, user_token
 
 HUB_CONFIG = {
     "hub": {"load_groups": {"own-vars": {"users": ["owner", "dora", "admin"]}}},
@@ -183,3 +183,16 @@ def test_browser_puts_need_the_xsrf_token_and_the_pages_render(hub):
         f"{hub.url}/hub/labfleet/environment", timeout=30, allow_redirects=False
     )
     assert anonymous.status_code == 302 and "/hub/login" in anonymous.headers["Location"]
+
+
+def test_the_navigation_links_the_page_only_to_users_who_may_set_variables(hub):
+    def nav_links(name: str, groups: list[str]) -> str:
+        session, login = hub.login(name, create_account(hub, name, groups))
+        assert login.status_code == 302
+        home = session.get(f"{hub.url}/hub/home", timeout=30)
+        assert home.status_code == 200
+        return home.text
+
+    link = 'href="/hub/labfleet/environment"'
+    assert link in nav_links("navvars", ["own-vars"])
+    assert link not in nav_links("navplain", [])  # the page would only say "not allowed"

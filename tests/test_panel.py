@@ -39,6 +39,10 @@ def test_volumes_are_listed_with_sizes(hub, erin):
         assert volume["exists"] and volume["size_bytes"] > 0
         assert volume["resource"].endswith(f"/volumes/{volume['name']}/erin")
     assert volumes["workspace"]["mount"] == "workspace"
+    # erin is told what her volumes hold, not where they are on the host
+    own = panel(hub, "GET", erin, "volumes", token=user_token(hub, erin)).json()["volumes"]
+    assert [v["name"] for v in own] == ["home", "workspace", "cache"]
+    assert all("resource" not in v for v in own) and own[1]["mount"] == "workspace"
 
 
 def test_reset_is_refused_while_the_server_runs(hub, erin):

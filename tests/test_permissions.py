@@ -71,5 +71,5 @@ def test_admin_panel_page_of_a_user(hub, tokens):
     session, _ = hub.login("admin", hub.admin_password)
     page = session.get(url, timeout=30)
     assert page.status_code == 200
-    assert "Control panel of owner" in page.text and "data-labfleet-panel" in page.text
+    assert '<h1 class="h3">owner</h1>' in page.text and "data-labfleet-panel" in page.text
     assert session.get(f"{hub.url}/hub/labfleet/users/nobody/panel", timeout=30).status_code == 404

@@ -9,7 +9,15 @@ import subprocess
 
 import pytest
 import requests
-from harness import LABFLEET, accounts, audit_rows, labfleet_api, login_status, reveal
+from harness import (
+    LABFLEET,
+    accounts,
+    audit_rows,
+    labfleet_api,
+    login_status,
+    reveal,
+    user_token,
+)
 
 from labfleet.auth import roster
 
@@ -26,7 +34,7 @@ bad name
 ada
 hal:x
 eve:
-nope,no-such-group
+nope,bad/group
 bob,
    zoe:maple-harbor-quiet   ,   chemistry
 """
@@ -66,16 +74,39 @@ def test_parse_normalizes_names_and_rejects_bad_lines():
         lambda name, password: "too short" if len(password) < 2 else None,
     )
     # a name whose line was rejected may come back on a later line
-    assert [(e.line, e.username, e.password, e.group) for e in entries] == [
-        (3, "b", None, None),
-        (5, "a", None, None),
-        (9, "e", "ff", "g"),
+    assert [(e.line, e.username, e.password, e.groups) for e in entries] == [
+        (3, "b", None, ()),
+        (5, "a", None, ()),
+        (8, "d", None, ()),  # an empty cell is no group
+        (9, "e", "ff", ("g",)),
     ]
     assert [(r.line, r.text, r.reason) for r in rejected] == [
         (1, "A:***", "too short"),
         (6, "B", "b is already on line 3"),
         (7, ":***", "no user name"),
-        (8, "d,", "empty group (leave out the ',' for no group)"),
+    ]
+
+
+def test_parse_reads_a_spreadsheets_csv():
+    exported = (
+        "\ufeffUsername,Password,Group,Groups\r\n"  # Excel's byte order mark and line ends
+        '"kim","pass,with,commas","physics","lab-a; lab-b"\r\n'
+        "lee,,physics,\r\n"  # no password: one is generated
+        '"al",,,\r\n'
+    )
+    entries, rejected = roster.parse(exported, str.lower, lambda name: None, lambda n, p: None)
+    assert [(e.line, e.username, e.password, e.groups) for e in entries] == [
+        (2, "kim", "pass,with,commas", ("physics", "lab-a", "lab-b")),
+        (3, "lee", None, ("physics",)),
+        (4, "al", None, ()),
+    ]
+    assert rejected == []
+    typed, rejected = roster.parse(
+        '"ada","math","cs"\nbo,a/b\n', str.lower, lambda name: None, lambda n, p: None
+    )
+    assert [(e.username, e.groups) for e in typed] == [("ada", ("math", "cs"))]
+    assert [(r.text, r.reason) for r in rejected] == [
+        ("bo,a/b", "invalid group name 'a/b': no '/', at most 255 characters")
     ]
 
 
@@ -94,22 +125,31 @@ def test_import_reports_every_line_and_applies_the_good_ones(hub, groups):
         "eve:***",
         "empty password (leave out the ':' to have one generated)",
     )
-    assert lines[11] == ("rejected", "nope,no-such-group", "no group 'no-such-group'")
-    assert lines[12] == ("rejected", "bob,", "empty group (leave out the ',' for no group)")
+    assert lines[11] == (
+        "rejected",
+        "nope,bad/group",
+        "invalid group name 'bad/group': no '/', at most 255 characters",
+    )
+    assert lines[12] == ("created", "bob", "password generated")
     assert lines[13] == ("created", "zoe", "password set; added to group chemistry")
     assert set(lines) == {2, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13}  # comment and blank skipped
     assert "tulip-orbit-cedar" not in str(report)
 
-    assert sorted(report["generated"]) == ["grace", "linus"]
+    assert sorted(report["generated"]) == ["bob", "grace", "linus"]
     generated = reveal(hub, "grace", "linus")
     assert login_status(hub, "grace", generated["grace"])[0] == 302
     assert login_status(hub, "ada", "tulip-orbit-cedar")[0] == 302
     assert login_status(hub, "A-B_C@x.org", "quiet-river-stone")[0] == 302
     assert login_status(hub, "zoe", "maple-harbor-quiet")[0] == 302
     assert hub.user("ada")["groups"] == ["physics"]
-    assert {"nope", "bob", "eve", "hal"}.isdisjoint(accounts(hub))
+    assert {"nope", "eve", "hal"}.isdisjoint(accounts(hub))
     assert [d for _, t, _, d in audit_rows(hub, "user.create") if t == "ada"] == [
-        {"source": "roster", "password": "given", "groups": ["physics"]}
+        {
+            "source": "roster",
+            "password": "given",
+            "groups": ["physics"],
+            "must_change_password": False,
+        }
     ]
 
 
@@ -123,9 +163,10 @@ def test_importing_again_changes_nothing(hub, groups):
         "grace",
         "a-b_c@x.org",
         "linus",
+        "bob",
         "zoe",
     ]
-    assert len(report["rejected"]) == 6
+    assert len(report["rejected"]) == 5
     assert {name: (a["groups"], a["approved"]) for name, a in accounts(hub).items()} == before
     assert len(audit_rows(hub, "user.create")) + len(audit_rows(hub, "password.reset")) == events
     assert login_status(hub, "ada", "tulip-orbit-cedar")[0] == 302
@@ -148,6 +189,41 @@ def test_existing_users_without_a_password_get_one(hub):
     report = import_roster(hub, "mira\n")
     assert by_line(report) == {1: ("updated", "mira", "password generated")}
     assert login_status(hub, "mira", reveal(hub, "mira")["mira"])[0] == 302
+
+
+def test_a_first_import_for_a_new_class_creates_its_groups(hub):
+    exported = 'username,group\n"kim","class-2027; lab-b"\n"lou",class-2027\n'
+    narrow = user_token(hub, "admin", scopes=["admin:users"])
+    refused = labfleet_api(
+        hub, "POST", "/users/import", token=narrow, json={"roster": exported}
+    ).json()
+    assert [r["reason"] for r in refused["rejected"]] == [
+        "no group 'class-2027' (creating groups needs the admin:groups scope)"
+    ] * 2
+    assert refused["groups_created"] == [] and hub.api("GET", "/groups/lab-b").status_code == 404
+
+    report = labfleet_api(
+        hub, "POST", "/users/import", json={"roster": exported, "must_change_password": True}
+    ).json()
+    assert report["groups_created"] == ["class-2027", "lab-b"]
+    assert by_line(report) == {
+        2: (
+            "created",
+            "kim",
+            "password generated; new password asked at first login; "
+            "added to group class-2027; added to group lab-b",
+        ),
+        3: (
+            "created",
+            "lou",
+            "password generated; new password asked at first login; added to group class-2027",
+        ),
+    }
+    assert sorted(hub.api("GET", "/groups/class-2027").json()["users"]) == ["kim", "lou"]
+    assert accounts(hub)["kim"]["must_change_password"] is True
+    status, location = login_status(hub, "kim", reveal(hub, "kim")["kim"])
+    assert status == 302 and location.startswith("/hub/labfleet/change-password")
+    assert ("lab-b", "ok") in [(t, r) for _, t, r, _ in audit_rows(hub, "group.create")]
 
 
 def test_a_roster_longer_than_the_limit_is_refused_whole(hub):

@@ -20,7 +20,7 @@ from ..auth.authenticator import LabFleetAuthenticator, sentence
 from ..auth.provision import Provisioner
 from ..authz import needs_scope
 from ..db.models import Account
-from ..scopes import ADMIN_USERS, DELETE_USERS
+from ..scopes import ADMIN_GROUPS, ADMIN_USERS, DELETE_USERS
 from ..timestamps import iso
 from .base import LabFleetAPIHandler
 
@@ -71,6 +71,7 @@ class AccountsBase(LabFleetAPIHandler):
             "groups": sorted(g.name for g in user.groups) if user else [],
             "has_password": info is not None,
             "approved": bool(info and info.is_authorized),
+            "suspended": bool(user and info and not info.is_authorized),
             "must_change_password": bool(row and row.must_change_password),
             "failed_logins": row.failed_logins if row else 0,
             "locked_seconds": self.authenticator.locked_seconds(name),
@@ -153,12 +154,14 @@ class UsersAPIHandler(AccountsBase):
 
 
 class ImportAPIHandler(AccountsBase):
-    """POST {"roster": text}: apply a roster line by line; idempotent."""
+    """POST {"roster": text, "must_change_password": bool}: apply a roster line by line;
+    idempotent. Groups it names that do not exist are created for callers with admin:groups."""
 
     @needs_scope(ADMIN_USERS)
     async def post(self) -> None:
         provisioner = self.provisioner().native()
-        text = self.body({"roster"}).get("roster")
+        body = self.body({"roster", "must_change_password"})
+        text = body.get("roster")
         if not isinstance(text, str):
             raise web.HTTPError(400, 'Give the roster file\'s text as {"roster": "..."}')
         authenticator = provisioner.authenticator
@@ -174,22 +177,18 @@ class ImportAPIHandler(AccountsBase):
                 f"At most {self.accounts.max_batch} lines at once "
                 f"({len(entries) + len(rejected)} given): split the roster",
             )
-        outcomes, rejected, generated = await provisioner.import_roster(entries, rejected)
-        report = {status: [] for status in ("created", "updated", "unchanged")}
-        for outcome in outcomes:
-            report[outcome.status].append(outcome.to_json())
-        self.write(
-            {
-                **report,
-                "rejected": [r.to_json() for r in rejected],
-                "generated": generated,
-                "reveal_seconds": self.accounts.reveal_seconds,
-            }
+        report = await provisioner.import_roster(
+            entries,
+            rejected,
+            create_groups=has_scope(ADMIN_GROUPS, self.parsed_scopes, db=self.db),
+            must_change_password=self.flag(body, "must_change_password", False),
         )
+        self.write({**report.to_json(), "reveal_seconds": self.accounts.reveal_seconds})
 
 
 class AccountAPIHandler(AccountsBase):
-    """PATCH: approve, force a password change, unlock. DELETE: delete, volumes or not."""
+    """PATCH: approve or suspend, force a password change, unlock. DELETE: delete, volumes or
+    not."""
 
     def existing(self, user_name: str) -> tuple[Provisioner, User | None, UserInfo | None]:
         """The provisioner, the hub user and the native account; 404 if neither exists."""
@@ -215,13 +214,12 @@ class AccountAPIHandler(AccountsBase):
         if approved is not None and info is None:
             raise web.HTTPError(409, f"{user_name} has no password to approve: reset it first")
         if approved is False and user_name == self.current_user.name:
-            raise web.HTTPError(400, "You cannot withdraw your own approval")
+            raise web.HTTPError(400, "You cannot suspend yourself")
         if approved and (not info.is_authorized or user is None):
             await provisioner.approve(user_name)
-        elif approved is False and info.is_authorized:
-            info.is_authorized = False
-            self.db.commit()
-            provisioner.record("user.unapprove", user_name)
+        elif approved is False and info.is_authorized and user is not None:
+            async with self.operation("user.suspend", user, rate_limited=False):
+                await provisioner.suspend(user, self.stop_single_user)
         if must_change is not None and must_change != authenticator.must_change_password(user_name):
             authenticator.account(user_name).must_change_password = must_change
             self.db.commit()

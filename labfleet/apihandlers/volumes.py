@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from jupyterhub.scopes import has_scope
 from tornado import web
 
 from ..authz import needs_scope
@@ -10,17 +11,20 @@ from .base import LabFleetAPIHandler
 
 
 class VolumesAPIHandler(LabFleetAPIHandler):
-    """GET: the volumes and their sizes. DELETE {"volumes": [...]}: reset those, server stopped."""
+    """GET: the volumes and their sizes (where they are on the host, for admins). DELETE {"volumes": [...]}: reset those, server stopped."""
 
     @needs_scope(VOLUMES, ADMIN_SERVERS)
     async def get(self, user_name: str) -> None:
         user = self.target_user(user_name)
-        volumes = await self.backend.list_volumes(user.name)
+        volumes = [v.to_json() for v in await self.backend.list_volumes(user.name)]
+        if not has_scope(f"{ADMIN_SERVERS}!user={user.name}", self.parsed_scopes, db=self.db):
+            for volume in volumes:  # where volumes live on the host is the admin's business
+                del volume["resource"]
         self.write(
             {
                 "backend": self.backend.name,
                 "server_running": user.spawner.active,
-                "volumes": [v.to_json() for v in volumes],
+                "volumes": volumes,
             }
         )
 

@@ -299,6 +299,8 @@ class LabFleetAuthenticator(NativeAuthenticator):
         right = await passwords.averify(data.get("password", ""), hashed)
         if info is not None and right:
             self.successful_login(username)
+            if self.suspended(username):
+                raise web.HTTPError(403, "Your account is suspended: ask an admin to restore it.")
             if not info.is_authorized:
                 raise web.HTTPError(403, "Your account is waiting for an admin's approval.")
             return username
@@ -317,8 +319,18 @@ class LabFleetAuthenticator(NativeAuthenticator):
                 "more minute(s), or until an admin unlocks it.",
             )
 
+    def suspended(self, username: str) -> bool:
+        """Whether ``username`` is a hub user whose logins an admin refused (a sign-up that
+        waits for approval is not a hub user yet)."""
+        info = self.get_user(username)
+        return bool(info and not info.is_authorized and orm.User.find(self.db, username))
+
     def pre_spawn_start(self, user, spawner) -> None:
-        """Refuse to start a server while its user must change their password."""
+        """Refuse to start a server while its user is suspended or must change their password."""
+        if self.suspended(user.name):
+            raise web.HTTPError(
+                409, f"{user.name}'s account is suspended: restore it before starting a server."
+            )
         if self.must_change_password(user.name):
             raise web.HTTPError(
                 409,

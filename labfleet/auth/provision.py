@@ -16,7 +16,7 @@ from jupyterhub import orm, roles
 from jupyterhub.auth import Authenticator
 from jupyterhub.metrics import TOTAL_USERS
 from jupyterhub.user import User, UserDict
-from jupyterhub.utils import maybe_future
+from jupyterhub.utils import maybe_future, new_token
 from sqlalchemy.orm import Session
 from tornado import web
 from tornado.log import app_log
@@ -43,6 +43,28 @@ class Outcome:
             "line": self.entry.line,
             "username": self.entry.username,
             "detail": "; ".join(self.changes),
+        }
+
+
+@dataclass
+class RosterReport:
+    """What a roster import did: each applied line, the rejected ones, who got a generated
+    password, which groups were created."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
+    generated: list[str] = field(default_factory=list)
+    groups_created: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        report = {status: [] for status in ("created", "updated", "unchanged")}
+        for outcome in self.outcomes:
+            report[outcome.status].append(outcome.to_json())
+        return {
+            **report,
+            "rejected": [r.to_json() for r in self.rejected],
+            "generated": self.generated,
+            "groups_created": self.groups_created,
         }
 
 
@@ -170,41 +192,82 @@ class Provisioner:
         await self.add_hub_user(username)
         self.record("user.approve", username)
 
+    async def suspend(self, user: User, stop: Callable[[User, str], Awaitable[None]]) -> None:
+        """Refuse the user's logins and end what they have: their servers (stopped with
+        ``stop``), their hub sessions (a new cookie id) and every token of theirs (OAuth
+        ones included). Audited by the caller's operation."""
+        pending = [name for name, spawner in user.spawners.items() if spawner.pending]
+        if pending:
+            raise web.HTTPError(
+                409, f"{user.name}'s server is {user.spawners[pending[0]].pending}: try again soon"
+            )
+        self.authenticator.get_user(user.name).is_authorized = False
+        self.db.commit()
+        stopped = [name for name, spawner in list(user.spawners.items()) if spawner.active]
+        for name in stopped:
+            await stop(user, name)
+        user.orm_user.cookie_id = new_token()
+        tokens = list(user.orm_user.api_tokens)
+        for token in tokens:
+            self.db.delete(token)
+        self.db.commit()
+
     # -- rosters --------------------------------------------------------------------
 
     async def import_roster(
-        self, entries: Sequence[Entry], rejected: Sequence[Rejected]
-    ) -> tuple[list[Outcome], list[Rejected], list[str]]:
-        """Apply each good line on its own: outcomes, all rejected lines, names given passwords."""
-        rejected = list(rejected)
-        groups = {}
-        for entry in entries:
-            if entry.group and entry.group not in groups:
-                groups[entry.group] = orm.Group.find(self.db, entry.group)
+        self,
+        entries: Sequence[Entry],
+        rejected: Sequence[Rejected],
+        *,
+        create_groups: bool,
+        must_change_password: bool,
+    ) -> RosterReport:
+        """Apply each good line on its own, creating the groups named that do not exist yet
+        when ``create_groups`` (rejecting their lines otherwise)."""
+        report = RosterReport(rejected=list(rejected))
+        groups = self.roster_groups(entries, create_groups, report)
         good = []
         for entry in entries:
-            if entry.group and groups[entry.group] is None:
-                shown = masked(entry.username, entry.password, entry.group)
-                rejected.append(Rejected(entry.line, shown, f"no group {entry.group!r}"))
+            if missing := [name for name in entry.groups if groups[name] is None]:
+                reason = f"no group {missing[0]!r} (creating groups needs the admin:groups scope)"
+                shown = masked(entry.username, entry.password, entry.groups)
+                report.rejected.append(Rejected(entry.line, shown, reason))
             else:
                 good.append(entry)
         chosen = await asyncio.gather(*(self.new_secret(entry) for entry in good))
-        outcomes, generated = [], []
         for entry, secret in zip(good, chosen, strict=True):
             try:
-                outcome = await self.apply(entry, secret, groups.get(entry.group))
+                outcome = await self.apply(
+                    entry, secret, [groups[name] for name in entry.groups], must_change_password
+                )
             except Exception as e:
                 self.db.rollback()
                 app_log.exception("Roster line %d (%s) failed", entry.line, entry.username)
-                shown = masked(entry.username, entry.password, entry.group)
-                rejected.append(Rejected(entry.line, shown, f"not applied: {e}"))
+                shown = masked(entry.username, entry.password, entry.groups)
+                report.rejected.append(Rejected(entry.line, shown, f"not applied: {e}"))
                 continue
-            outcomes.append(outcome)
+            report.outcomes.append(outcome)
             if secret and entry.password is None:
                 self.credentials.keep(entry.username, secret[0])
-                generated.append(entry.username)
-        rejected.sort(key=lambda r: r.line)
-        return outcomes, rejected, generated
+                report.generated.append(entry.username)
+        report.rejected.sort(key=lambda r: r.line)
+        return report
+
+    def roster_groups(
+        self, entries: Sequence[Entry], create: bool, report: RosterReport
+    ) -> dict[str, orm.Group | None]:
+        """Every group the entries name, created if missing and ``create`` (else None)."""
+        groups = {}
+        for name in dict.fromkeys(name for entry in entries for name in entry.groups):
+            group = orm.Group.find(self.db, name)
+            if group is None and create:
+                group = orm.Group(name=name)
+                self.db.add(group)
+                self.db.commit()
+                self.record("group.create", name, source="roster")
+                report.groups_created.append(name)
+            groups[name] = group
+        return groups
 
     async def new_secret(self, entry: Entry) -> tuple[str, bytes] | None:
         """(password, hash) when the line changes the password, else None."""
@@ -222,7 +285,11 @@ class Provisioner:
         return secret, await passwords.ahash(secret)
 
     async def apply(
-        self, entry: Entry, secret: tuple[str, bytes] | None, group: orm.Group | None
+        self,
+        entry: Entry,
+        secret: tuple[str, bytes] | None,
+        groups: Sequence[orm.Group],
+        must_change_password: bool,
     ) -> Outcome:
         username = entry.username
         created = self.find_user(username) is None
@@ -234,6 +301,10 @@ class Provisioner:
             self.authenticator.store_password(username, secret[1])
             given = "password set" if info is None else "password changed"
             changes.append("password generated" if entry.password is None else given)
+            if must_change_password:
+                self.authenticator.account(username).must_change_password = True
+                self.db.commit()
+                changes.append("new password asked at first login")
             if not created:
                 self.record(
                     "password.reset", username, source="roster", generated=entry.password is None
@@ -243,12 +314,13 @@ class Provisioner:
             self.db.commit()
             changes.append("approved")
             self.record("user.approve", username, source="roster")
-        joined = self.join(username, [group] if group else [])
+        joined = self.join(username, groups)
         changes += [f"added to group {name}" for name in joined]
         if created:
             self.record(
                 "user.create", username, source="roster",
                 password="given" if entry.password else "generated", groups=joined,
+                must_change_password=must_change_password,
             )  # fmt: skip
             return Outcome(entry, "created", changes)
         if joined:

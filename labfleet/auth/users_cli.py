@@ -38,7 +38,10 @@ def add_parser(sub: argparse._SubParsersAction, with_config: Callable) -> None:
     users = sub.add_parser("users", help="manage the users of the running hub")
     actions = users.add_subparsers(dest="action", required=True)
     imp = with_config(actions.add_parser("import", help="create or update users from a roster"))
-    imp.add_argument("file", type=Path, help="lines username[:password][,group]")
+    imp.add_argument(
+        "file", type=Path,
+        help="lines username[:password][,group...], or a spreadsheet's CSV with a header row",
+    )  # fmt: skip
     imp.add_argument("--url", help="the hub's address (default: hub.bind_url of labfleet.yaml)")
     imp.add_argument(
         "--token-file", type=Path,
@@ -47,6 +50,10 @@ def add_parser(sub: argparse._SubParsersAction, with_config: Callable) -> None:
     imp.add_argument(
         "--csv", type=Path, help="write the generated passwords there (default: print them)"
     )
+    imp.add_argument(
+        "--must-change-password", action="store_true",
+        help="users given a password by this import choose a new one at their first login",
+    )  # fmt: skip
     imp.set_defaults(func=cmd_import)
     unlock = with_config(
         actions.add_parser("unlock", help="unlock an account locked by failed logins")
@@ -137,6 +144,8 @@ def report_lines(report: dict) -> list[str]:
         for line, status, who, detail in rows
     ]
     lines.append(", ".join(f"{len(report[s])} {s}" for s in STATUSES))
+    if report["groups_created"]:
+        lines.append(f"Created the group(s) {', '.join(report['groups_created'])}")
     return lines
 
 
@@ -158,7 +167,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     try:
         api = hub_api(Path(args.config), args.url)
         token = read_token(args.token_file)
-        report = post(f"{api}/users/import", token, {"roster": roster})
+        body = {"roster": roster, "must_change_password": args.must_change_password}
+        report = post(f"{api}/users/import", token, body)
         credentials = (
             post(f"{api}/credentials", token, {"usernames": report["generated"]})["credentials"]
             if report["generated"]

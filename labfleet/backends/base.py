@@ -170,7 +170,6 @@ class LabFleetSpawner(LoggingConfigurable):
     restarting = False  # True while the backend restarts the server in place
     _grants: Grants | None = None
     _configured_limits: tuple[int | None, float | None] | None = None
-    notices: list[str] = []  # what the user's groups grant that this start does not apply
 
     @property
     def labfleet(self) -> LabFleetContext:
@@ -218,8 +217,8 @@ class LabFleetSpawner(LoggingConfigurable):
         mem_limit, cpu_limit = self._configured_limits
         self.mem_limit = mem_limit if grants.mem_limit is None else grants.mem_limit
         self.cpu_limit = cpu_limit if grants.cpu_limit is None else grants.cpu_limit
-        self.notices = start_notices(grants, context.not_applied)
-        for notice in self.notices:
+        # the admin's business (the hub's log, doctor), not the student's start page
+        for notice in start_notices(grants, context.not_applied):
             self.log.warning("Server of %s: %s", self.user.name, notice)
         return grants
 
@@ -233,12 +232,6 @@ class LabFleetSpawner(LoggingConfigurable):
         env.update(gpu_environment(self.gpus))
         env.update(self.grants.environment)
         return env
-
-    async def progress(self):
-        for notice in self.notices:
-            yield {"message": notice}
-        async for event in super().progress():
-            yield event
 
     async def poll_and_notify(self):
         # the hub's periodic poll must not take a restart in place for a crash

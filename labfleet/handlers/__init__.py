@@ -3,7 +3,10 @@
 from collections.abc import Mapping
 from typing import Any
 
+from jupyterhub.user import User
+
 from ..authz import declared_scopes, holds_any
+from ..context import LabFleetContext
 from . import audit, branding, environment, groups, panel, settings, users
 
 default_handlers: list[tuple] = [
@@ -21,9 +24,12 @@ class Navigation:
     """labfleet's pages in the hub's navigation bar: the template variable ``labfleet_nav``.
 
     Each page is shown to a caller holding one of the scopes its GET declares, for any
-    user (admins hold some for everyone, users theirs for themselves). Not a function:
-    JupyterHub calls the template variables that are.
+    user (admins hold some for everyone, users theirs for themselves), when the page's
+    ``in_navigation`` agrees. Not a function: JupyterHub calls the template variables that are.
     """
+
+    def __init__(self, context: LabFleetContext):
+        self.context = context
 
     PAGES = (
         ("Environment", "labfleet/environment", environment.EnvironmentPageHandler),
@@ -33,10 +39,11 @@ class Navigation:
         ("Audit", "labfleet/audit", audit.AuditPage),
     )
 
-    def links(self, parsed_scopes: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """(label, path below the hub's base URL) of the pages the caller may open."""
+    def links(self, parsed_scopes: Mapping[str, Any], user: User) -> list[tuple[str, str]]:
+        """(label, path below the hub's base URL) of the pages ``user`` may open and needs."""
         return [
             (label, path)
             for label, path, page in self.PAGES
             if holds_any(parsed_scopes, declared_scopes(page.get) or ())
+            and page.in_navigation(self.context, user.orm_user)
         ]

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from jupyterhub import orm
 from tornado import web
 
 from ..authz import needs_scope
+from ..context import LabFleetContext
 from ..scopes import ADMIN_SERVERS, ENVIRONMENT
 from .base import LabFleetPageHandler
 
 
 class EnvironmentPageHandler(LabFleetPageHandler):
     """GET: the user's variables, what their groups set, the reserved names."""
+
+    @staticmethod
+    def in_navigation(context: LabFleetContext, user: orm.User) -> bool:
+        """Linked only for users whose groups let them set variables, or who have some."""
+        view = context.environment_view(user)
+        return bool(view["allowed"] or view["environment"])
 
     @web.authenticated
     @needs_scope(ENVIRONMENT, ADMIN_SERVERS)

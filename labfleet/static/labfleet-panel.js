@@ -132,6 +132,26 @@
       // the home page's own Stop button (JupyterHub's home.js) does not reload the page
       const stop = this.isSelf && document.getElementById("stop");
       if (stop) stop.addEventListener("click", () => this.setState("pending"));
+      // the user starts through JupyterHub's spawn page (a link); an admin, through the API
+      const start = this.$("button.lf-start");
+      if (start) start.addEventListener("click", () => this.startOrStop("POST", start));
+      this.$(".lf-stop").addEventListener("click", (event) => {
+        if (stop) stop.click(); // the home page's buttons follow
+        else this.startOrStop("DELETE", event.currentTarget);
+      });
+    }
+
+    /** Start (POST) or stop (DELETE) the default server through JupyterHub's API. */
+    async startOrStop(method, button) {
+      button.disabled = true;
+      try {
+        await request(pathJoin(this.hubUserApi, "server"), { method, xsrf: this.xsrf, baseUrl: this.baseUrl });
+        this.setState("pending");
+      } catch (e) {
+        showError(this.alerts, e);
+      } finally {
+        button.disabled = false;
+      }
     }
 
     // -- server state -------------------------------------------------------------------
@@ -509,7 +529,7 @@
                 this.justReset.has(v.name) ? el("span", { class: "badge text-bg-info ms-2 lf-volume-reset", text: "reset" }) : null,
               ),
               el("div", { class: "small text-body-secondary", id: `${id}-description`, text: v.description || "" }),
-              el("div", { class: "small" }, resourceCode(v.resource, "lf-volume-resource")),
+              v.resource ? el("div", { class: "small" }, resourceCode(v.resource, "lf-volume-resource")) : null,
             ),
             el("td", { class: "small" }, el("code", { text: v.mount ? `~/${v.mount}` : "~ (home)" })),
             el("td", { class: "text-end text-nowrap lf-volume-size" }, size),
@@ -540,7 +560,7 @@
           { class: "lf-reset-item", "data-volume": v.name },
           el("strong", { text: v.label || v.name }),
           " — ",
-          resourceCode(v.resource),
+          v.resource ? resourceCode(v.resource) : el("code", { text: v.mount ? `~/${v.mount}` : "~ (home)" }),
         );
       this.modalPart("reset", ".lf-reset-delete-list").replaceChildren(...chosen.map(item));
       this.modalPart("reset", ".lf-reset-keep-list").replaceChildren(...kept.map(item));

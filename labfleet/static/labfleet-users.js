@@ -153,7 +153,11 @@
       return;
     }
     busy($("#lf-import-submit"), async () => {
-      const answer = await call(`${api}/users/import`, { method: "POST", body: { roster } });
+      const mustChange = $("#lf-import-must-change").checked;
+      const answer = await call(`${api}/users/import`, {
+        method: "POST",
+        body: { roster, must_change_password: mustChange },
+      });
       const credentials = await reveal(answer.generated);
       const summary = el("p", { class: "mb-2 lf-summary" });
       const rows = [];
@@ -179,6 +183,9 @@
         );
       }
       const parts = [summary, table];
+      if (answer.groups_created.length) {
+        parts.push(el("p", { class: "small lf-groups-created", text: `Created the group(s) ${answer.groups_created.join(", ")}.` }));
+      }
       if (credentials.length) parts.push(credentialsTable(credentials));
       result.replaceChildren(...parts);
       await refresh();
@@ -193,7 +200,8 @@
     const list = [];
     if (account.admin) list.push(["dark", "admin"]);
     if (!account.has_password) list.push(["warning", "no password"]);
-    else if (!account.approved) list.push(["danger", "logins refused"]);
+    else if (account.suspended) list.push(["danger", "suspended"]);
+    else if (!account.approved) list.push(["danger", "waiting for approval"]);
     else list.push(["success", "active"]);
     if (account.locked_seconds > 0) list.push(["danger", `locked ${Math.ceil(account.locked_seconds / 60)} min`]);
     if (account.must_change_password) list.push(["warning", "must change password"]);
@@ -215,7 +223,7 @@
       unforce: account.must_change_password,
       unlock: account.locked_seconds > 0 || account.failed_logins > 0,
       approve: account.has_password && !account.approved,
-      unapprove: account.approved && account.name !== page.dataset.me,
+      suspend: account.approved && account.name !== page.dataset.me,
       delete: account.name !== page.dataset.me,
     };
     for (const [action, visible] of Object.entries(show)) {
@@ -263,9 +271,8 @@
       await call(accountUrl(name), { method: "PATCH", body: { approved: true } });
       say("success", `${name} may log in now.`);
     },
-    async unapprove(name) {
-      await call(accountUrl(name), { method: "PATCH", body: { approved: false } });
-      say("success", `${name} can no longer log in.`);
+    suspend(name) {
+      openModal("lf-suspend-modal", name);
     },
     async reject(name) {
       await call(accountUrl(name), { method: "DELETE", body: { delete_volumes: false } });
@@ -283,9 +290,8 @@
       await call(accountUrl(name), { method: "PATCH", body: { locked: false } });
       say("success", `Unlocked ${name}.`);
     },
-    async reset(name) {
-      await call(`${api}/users/${enc(name)}/password`, { method: "POST", body: {} });
-      await ACTIONS.reveal(name);
+    reset(name) {
+      openModal("lf-reset-modal", name);
     },
     async reveal(name) {
       const credentials = await reveal([name]);
@@ -312,11 +318,11 @@
     if (!row) return;
     busy(button, async () => {
       await ACTIONS[button.dataset.action](row.dataset.name);
-      if (!["rename", "delete", "reveal"].includes(button.dataset.action)) await refresh();
+      if (!["rename", "delete", "reveal", "reset", "suspend"].includes(button.dataset.action)) await refresh();
     });
   });
 
-  // -- rename and delete: confirmed in a modal --------------------------------------------
+  // -- confirmed in a modal: reset, suspend, rename, delete ----------------------------------
 
   let modalTarget = null;
 
@@ -347,6 +353,16 @@
       }
     });
   }
+
+  confirmIn("lf-reset-modal", async (name) => {
+    await call(`${api}/users/${enc(name)}/password`, { method: "POST", body: {} });
+    await ACTIONS.reveal(name);
+  });
+
+  confirmIn("lf-suspend-modal", async (name) => {
+    await call(accountUrl(name), { method: "PATCH", body: { approved: false } });
+    say("success", `Suspended ${name}: logged out, server stopped, logins refused.`);
+  });
 
   confirmIn("lf-rename-modal", async (name) => {
     const newName = $("#lf-rename-name").value.trim();
