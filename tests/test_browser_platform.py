@@ -109,8 +109,11 @@ def test_plain_users_see_no_admin_links_and_get_403(hub, page):
     page.wait_for_url(f"{hub.url}/hub/home")
     nav = page.locator("#thenavbar")
     expect(nav).to_contain_text("Home")
-    for name in ("Users", "Groups", "Settings", "Audit"):
+    for name in ("People", "Environment", "Groups", "Settings", "Audit"):
         expect(nav.get_by_role("link", name=name, exact=True)).to_have_count(0)
     response = page.goto(f"{hub.url}/hub/labfleet/audit")
     assert response.status == 403
-    expect(page.locator("body")).to_contain_text("Requires one of the scopes")
+    expect(page.locator("body")).to_contain_text(
+        "This page is for those who may read the audit log"
+    )
+    expect(page.locator("#logout")).to_be_visible()

@@ -133,7 +133,10 @@ def test_volumes_are_labelled_docker_volumes_mounted_below_the_home(hub, engine,
     container = engine.containers.get(CONTAINER)
     assert container.labels["labfleet.user"] == "o.brien"
     assert container.attrs["HostConfig"]["NetworkMode"] == "host"
-    mounts = {m["Name"]: m["Destination"] for m in container.attrs["Mounts"]}
+    mounts = {m["Name"]: m["Destination"] for m in container.attrs["Mounts"] if "Name" in m}
+    binds = {m["Destination"]: m["RW"] for m in container.attrs["Mounts"] if "Name" not in m}
+    # JupyterLab's branding (its news prompt off) is the only folder of the host, read-only
+    assert binds == {"/etc/labfleet/branding": False}
     assert mounts == {
         f"{PREFIX}-o-2ebrien-home": "/home/jovyan",
         f"{PREFIX}-o-2ebrien-workspace": "/home/jovyan/workspace",

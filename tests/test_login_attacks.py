@@ -159,3 +159,18 @@ def test_one_address_cannot_guess_on_and_on(hub):
     assert 429 in statuses and statuses.index(429) <= 60
     # from this address even the right password waits now
     assert login_status(hub, "later", password)[0] == 429
+
+
+def test_jupyterhubs_own_user_routes_refuse_lookalikes_too(hub):
+    create_account(hub, "lena", [])
+    for method, path, body in [
+        ("POST", "/users", {"usernames": ["lеna"]}),  # Cyrillic е, as the Admin page posts
+        ("POST", "/users/ｌｅｎａ", None),  # fullwidth
+    ]:
+        response = hub.api(method, path, json=body)
+        assert response.status_code == 400, response.text
+        assert "looks like 'lena'" in response.json()["message"]
+    hub.create_user("max")
+    renamed = hub.api("PATCH", "/users/max", json={"name": "lеna"})
+    assert renamed.status_code == 400 and "looks like 'lena'" in renamed.json()["message"]
+    assert hub.api("PATCH", "/users/max", json={"name": "maxine"}).status_code == 200

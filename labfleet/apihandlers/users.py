@@ -8,13 +8,15 @@ rename moves the user's volumes and labfleet rows, and a delete forgets the rows
 from __future__ import annotations
 
 from jupyterhub import orm
-from jupyterhub.apihandlers.users import UserAPIHandler
+from jupyterhub.apihandlers.users import UserAPIHandler, UserListAPIHandler
 from jupyterhub.scopes import has_scope
 from jupyterhub.user import User
 from nativeauthenticator.orm import UserInfo
 from tornado import web
 
-from ..auth import roster
+from ..arguments import whole_number
+from ..audit.hub_requests import checks_then_defers
+from ..auth import people, roster
 from ..auth.accounts import Accounts
 from ..auth.authenticator import LabFleetAuthenticator, sentence
 from ..auth.provision import Provisioner
@@ -23,6 +25,8 @@ from ..db.models import Account
 from ..scopes import ADMIN_GROUPS, ADMIN_USERS, DELETE_USERS
 from ..timestamps import iso
 from .base import LabFleetAPIHandler
+
+MAX_PAGE = 500  # people one page lists at most
 
 
 class AccountsBase(LabFleetAPIHandler):
@@ -53,16 +57,27 @@ class AccountsBase(LabFleetAPIHandler):
             )
         return body
 
+    def refuse_lookalike(self, given: str, renamed: str | None = None) -> None:
+        """400 when a new name reads as an existing user's other than ``renamed`` (JupyterHub's
+        own routes do not check)."""
+        authenticator = self.authenticator
+        if isinstance(authenticator, LabFleetAuthenticator):
+            twin = authenticator.lookalike(authenticator.normalize_username(given))
+            if twin is not None and twin != renamed:
+                raise web.HTTPError(
+                    400,
+                    f"The user name {given!r} looks like {twin!r}, which exists: choose another",
+                )
+
     def flag(self, body: dict, key: str, default: bool | None = None) -> bool | None:
         value = body.get(key, default)
         if value is not None and not isinstance(value, bool):
             raise web.HTTPError(400, f"{key} must be true or false")
         return value
 
-    def model(
-        self, name: str, user: User | None, info: UserInfo | None, row: Account | None
-    ) -> dict:
-        """One account as the API answers it."""
+    def person_model(self, person: people.Person) -> dict:
+        """One person as the API answers them."""
+        name, user, info, row = person.name, person.user, person.info, person.row
         reveal_until = self.accounts.credentials.reveal_until(name)
         return {
             "name": name,
@@ -76,34 +91,62 @@ class AccountsBase(LabFleetAPIHandler):
             "failed_logins": row.failed_logins if row else 0,
             "locked_seconds": self.authenticator.locked_seconds(name),
             "signed_up": iso(row.signed_up if row else None),
-            "server": server_state(user),
+            "server": people.server_state(self.users, user),
+            "last_activity": iso(user.last_activity if user else None),
             "reveal_until": iso(reveal_until),
         }
 
     def account(self, name: str) -> dict:
-        return self.model(
-            name,
-            self.find_user(name),
-            self.authenticator.get_user(name),
-            self.db.get(Account, name),
+        return self.person_model(
+            people.Person(
+                name,
+                orm.User.find(self.db, name),
+                self.authenticator.get_user(name),
+                self.db.get(Account, name),
+            )
         )
 
 
 class UsersAPIHandler(AccountsBase):
-    """GET: every account. POST {"usernames", "groups", "must_change_password"}: create users."""
+    """GET ?search&group&state&offset&limit: the people, filtered and paged (every one
+    without a limit). POST {"usernames", "groups", "must_change_password"}: create users."""
+
+    def filters(self) -> dict[str, str]:
+        state = self.get_argument("state", "")
+        if state and state not in people.STATES:
+            raise web.HTTPError(400, f"state must be one of {', '.join(people.STATES)}")
+        return {
+            "search": self.get_argument("search", "").strip(),
+            "group": self.get_argument("group", ""),
+            "state": state,
+        }
+
+    def page(self) -> tuple[int, int | None]:
+        """(offset, limit) of the query; no limit: everyone from the offset on."""
+        try:
+            offset = whole_number("offset", self.get_argument("offset", "0"), 0, 10**9)
+            limit = self.get_argument("limit", None)
+            return offset, None if limit is None else whole_number("limit", limit, 1, MAX_PAGE)
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from None
 
     @needs_scope(ADMIN_USERS)
     async def get(self) -> None:
         authenticator = self.provisioner().native().authenticator
-        users = {u.name: self.users[u] for u in self.db.query(orm.User)}
-        infos = {i.username: i for i in self.db.query(UserInfo)}
-        rows = {r.username: r for r in self.db.query(Account)}
+        filters, (offset, limit) = self.filters(), self.page()
+        found = people.matching(
+            people.everyone(self.db),
+            **filters,
+            users=self.users,
+            locked=authenticator.is_blocked,
+        )
+        shown = found[offset:] if limit is None else found[offset : offset + limit]
         self.write(
             {
-                "users": [
-                    self.model(name, users.get(name), infos.get(name), rows.get(name))
-                    for name in sorted(users.keys() | infos.keys())
-                ],
+                "users": [self.person_model(person) for person in shown],
+                "total": len(found),
+                "offset": offset,
+                "groups": [g.name for g in self.db.query(orm.Group).order_by(orm.Group.name)],
                 "signup": authenticator.enable_signup,
                 "open_signup": authenticator.open_signup,
                 "reveal_seconds": self.accounts.reveal_seconds,
@@ -286,8 +329,28 @@ class PasswordAPIHandler(AccountsBase):
         )
 
 
+class HubUserListAPIHandler(UserListAPIHandler, AccountsBase):
+    """JupyterHub's /api/users (its Admin page's "Add Users"): lookalike names refused."""
+
+    @checks_then_defers
+    @needs_scope(ADMIN_USERS)
+    async def post(self) -> None:
+        body = self.get_json_body()
+        given = body.get("usernames") if isinstance(body, dict) else None
+        for name in given if is_names(given) else []:
+            self.refuse_lookalike(name)
+        return await super().post()
+
+
 class HubUserAPIHandler(UserAPIHandler, AccountsBase):
-    """JupyterHub's /api/users/{name}: a rename moves the user's volumes and rows first."""
+    """JupyterHub's /api/users/{name}: a rename moves the user's volumes and rows first;
+    a new name that looks like an existing one is refused."""
+
+    @checks_then_defers
+    @needs_scope(ADMIN_USERS)
+    async def post(self, user_name: str) -> None:
+        self.refuse_lookalike(user_name)
+        return await super().post(user_name)
 
     @needs_scope(ADMIN_USERS)
     async def patch(self, user_name: str) -> None:
@@ -304,6 +367,7 @@ class HubUserAPIHandler(UserAPIHandler, AccountsBase):
         if new_name is None:
             # no rename, or one that JupyterHub refuses itself
             return await super().patch(user_name)
+        self.refuse_lookalike(new_name, renamed=user.name)
         if user.active:
             raise web.HTTPError(409, f"{user.name}'s server is running: stop it before renaming")
         authenticator = self.authenticator
@@ -345,14 +409,6 @@ class HubUserAPIHandler(UserAPIHandler, AccountsBase):
         self.set_status(204)
 
 
-def server_state(user: User | None) -> str | None:
-    """running, pending or stopped: the user's default server (None: not a hub user)."""
-    if user is None:
-        return None
-    spawner = user.spawner
-    return "running" if spawner.ready else "pending" if spawner.pending else "stopped"
-
-
 def is_names(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -365,4 +421,7 @@ default_handlers = [
 ]
 
 # served ahead of JupyterHub's own routes
-hub_overrides = [(r"/api/users/([^/]+)", HubUserAPIHandler)]
+hub_overrides = [
+    (r"/api/users", HubUserListAPIHandler),
+    (r"/api/users/([^/]+)", HubUserAPIHandler),
+]

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from jupyterhub import orm
 from jupyterhub.apihandlers.users import (
@@ -35,6 +35,8 @@ from jupyterhub.handlers.pages import SpawnHandler
 from tornado.log import app_log
 
 from .recording import record
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_NAME = 255
 
@@ -126,11 +128,20 @@ RULES: list[tuple[type[BaseHandler], Callable[[BaseHandler, str, int], list[Even
 ]
 
 
+def checks_then_defers(method: F) -> F:
+    """Mark a labfleet override that only refuses some requests before JupyterHub's own method
+    runs: JupyterHub's rule records the events of the requests it lets through."""
+    method.checks_then_defers = True  # type: ignore[attr-defined]
+    return method
+
+
 def labfleet_method(handler: Any, method: str) -> bool:
     """Whether labfleet overrides the handler's method (then it records its own events)."""
     for cls in type(handler).__mro__:
         if method.lower() in vars(cls):
-            return cls.__module__.split(".")[0] == "labfleet"
+            override = vars(cls)[method.lower()]
+            deferring = getattr(override, "checks_then_defers", False)
+            return cls.__module__.split(".")[0] == "labfleet" and not deferring
     return False
 
 

@@ -55,7 +55,7 @@ class LabFleetAuthenticator(NativeAuthenticator):
     enable_signup = Bool(
         False,
         help="Let people ask for an account on the sign-up page; an admin approves each "
-        "request on the users page (unless open_signup). Off by default: a hub built from "
+        "request on the People page (unless open_signup). Off by default: a hub built from "
         "a roster should not invite strangers.",
     ).tag(config=True)
 

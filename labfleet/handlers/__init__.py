@@ -32,8 +32,8 @@ class Navigation:
         self.context = context
 
     PAGES = (
+        ("People", "labfleet/users", users.UsersPageHandler),
         ("Environment", "labfleet/environment", environment.EnvironmentPageHandler),
-        ("Users", "labfleet/users", users.UsersPageHandler),
         ("Groups", "labfleet/groups", groups.GroupsPageHandler),
         ("Settings", "labfleet/settings", settings.SettingsPage),
         ("Audit", "labfleet/audit", audit.AuditPage),

@@ -1,4 +1,4 @@
-"""The admin's users page: create users, import rosters, approve sign-ups, manage accounts."""
+"""The People page: everyone in one list, creating users, rosters, sign-ups and groups."""
 
 from __future__ import annotations
 

@@ -1,9 +1,13 @@
 /*
- * labfleet users page (templates/labfleet/users.html): create users, import a roster,
- * approve sign-ups, reset passwords, rename and delete, through labfleet's JSON API.
- * Requests go through labfleet.request (labfleet-api.js, loaded before it): login cookie,
- * X-XSRFToken, errors as {"status", "message"}. Generated passwords are revealed once
- * and offered as one CSV file; the page keeps them only while it is open.
+ * labfleet People page (templates/labfleet/users.html), its forms: create users, import a
+ * roster, decide on sign-ups, through labfleet's JSON API. Requests go through
+ * labfleet.request (labfleet-api.js, loaded before it): login cookie, X-XSRFToken, errors
+ * as {"status", "message"}. Generated passwords are revealed once and offered as one CSV
+ * file; the page keeps them only while it is open.
+ *
+ * What the list of people (labfleet-people.js, loaded after it) shares is in
+ * window.labfleet.peoplePage; a change to the people dispatches "labfleet:people-changed"
+ * on the page, and both parts refresh.
  */
 (function () {
   "use strict";
@@ -136,7 +140,7 @@
       if (credentials.length) parts.push(credentialsTable(credentials));
       result.replaceChildren(...parts);
       if (answer.created.length) $("#lf-create-names").value = "";
-      await refresh();
+      changed();
     });
   });
 
@@ -188,49 +192,11 @@
       }
       if (credentials.length) parts.push(credentialsTable(credentials));
       result.replaceChildren(...parts);
-      await refresh();
+      changed();
     });
   });
 
-  // -- accounts list ------------------------------------------------------------------------
-
-  let accounts = [];
-
-  function badges(account) {
-    const list = [];
-    if (account.admin) list.push(["dark", "admin"]);
-    if (!account.has_password) list.push(["warning", "no password"]);
-    else if (account.suspended) list.push(["danger", "suspended"]);
-    else if (!account.approved) list.push(["danger", "waiting for approval"]);
-    else list.push(["success", "active"]);
-    if (account.locked_seconds > 0) list.push(["danger", `locked ${Math.ceil(account.locked_seconds / 60)} min`]);
-    if (account.must_change_password) list.push(["warning", "must change password"]);
-    if (account.reveal_until) list.push(["info", `password revealable until ${timeOf(account.reveal_until)}`]);
-    return list.map(([kind, text]) => el("span", { class: `badge text-bg-${kind} me-1`, text }));
-  }
-
-  function userRow(account) {
-    const row = fromTemplate("lf-user-row");
-    row.dataset.name = account.name;
-    $(".lf-name", row).textContent = account.name;
-    $(".lf-groups", row).textContent = account.groups.join(", ");
-    $(".lf-badges", row).append(...badges(account));
-    $(".lf-server", row).textContent = account.server || "";
-    $(".lf-panel-link", row).href = `${baseUrl}labfleet/users/${enc(account.name)}/panel`;
-    const show = {
-      reveal: Boolean(account.reveal_until),
-      force: account.has_password && !account.must_change_password,
-      unforce: account.must_change_password,
-      unlock: account.locked_seconds > 0 || account.failed_logins > 0,
-      approve: account.has_password && !account.approved,
-      suspend: account.approved && account.name !== page.dataset.me,
-      delete: account.name !== page.dataset.me,
-    };
-    for (const [action, visible] of Object.entries(show)) {
-      if (!visible) $(`[data-action="${action}"]`, row).closest("li").remove();
-    }
-    return row;
-  }
+  // -- sign-ups waiting for approval -------------------------------------------------
 
   function signupRow(account) {
     const row = fromTemplate("lf-signup-row");
@@ -240,141 +206,44 @@
     return row;
   }
 
-  function render() {
-    const filter = $("#lf-filter").value.trim().toLowerCase();
-    const pending = accounts.filter((a) => !a.hub_user && !a.approved);
-    const users = accounts.filter(
-      (a) => (a.hub_user || a.approved) && a.name.toLowerCase().includes(filter)
-    );
-    $("#lf-signups").hidden = !pending.length;
-    $("#lf-signup-rows").replaceChildren(...pending.map(signupRow));
-    $("#lf-user-rows").replaceChildren(...users.map(userRow));
-  }
-
-  async function refresh() {
+  async function refreshSignups() {
     try {
-      accounts = (await call(`${api}/users`)).users;
-      render();
+      const waiting = (await call(`${api}/users?state=waiting`)).users;
+      $("#lf-signups").hidden = !waiting.length;
+      $("#lf-signup-rows").replaceChildren(...waiting.map(signupRow));
     } catch (error) {
       say("danger", error.message);
     }
   }
 
-  $("#lf-filter").addEventListener("input", render);
-
-  // -- actions on one account ---------------------------------------------------------------
-
   const accountUrl = (name) => `${api}/users/${enc(name)}/account`;
-
-  const ACTIONS = {
+  const SIGNUP_ACTIONS = {
     async approve(name) {
       await call(accountUrl(name), { method: "PATCH", body: { approved: true } });
       say("success", `${name} may log in now.`);
-    },
-    suspend(name) {
-      openModal("lf-suspend-modal", name);
     },
     async reject(name) {
       await call(accountUrl(name), { method: "DELETE", body: { delete_volumes: false } });
       say("success", `Rejected the sign-up of ${name}.`);
     },
-    async force(name) {
-      await call(accountUrl(name), { method: "PATCH", body: { must_change_password: true } });
-      say("success", `${name} must choose a new password before starting a server.`);
-    },
-    async unforce(name) {
-      await call(accountUrl(name), { method: "PATCH", body: { must_change_password: false } });
-      say("success", `${name} no longer has to change their password.`);
-    },
-    async unlock(name) {
-      await call(accountUrl(name), { method: "PATCH", body: { locked: false } });
-      say("success", `Unlocked ${name}.`);
-    },
-    reset(name) {
-      openModal("lf-reset-modal", name);
-    },
-    async reveal(name) {
-      const credentials = await reveal([name]);
-      if (!credentials.length) {
-        say("warning", `The password of ${name} can no longer be revealed: reset it for a new one.`);
-        return;
-      }
-      const box = say("info", `New password of ${name} (shown once): `);
-      $(".lf-alert-message", box).append(el("code", { class: "lf-password user-select-all", text: credentials[0].password }));
-    },
-    rename(name) {
-      openModal("lf-rename-modal", name);
-      $("#lf-rename-name").value = name;
-    },
-    delete(name) {
-      openModal("lf-delete-modal", name);
-      $("#lf-delete-volumes").checked = false;
-    },
   };
 
-  page.addEventListener("click", (event) => {
+  $("#lf-signups").addEventListener("click", (event) => {
     const button = event.target.closest("[data-action]");
     const row = button && button.closest("tr[data-name]");
     if (!row) return;
     busy(button, async () => {
-      await ACTIONS[button.dataset.action](row.dataset.name);
-      if (!["rename", "delete", "reveal", "reset", "suspend"].includes(button.dataset.action)) await refresh();
+      await SIGNUP_ACTIONS[button.dataset.action](row.dataset.name);
+      changed();
     });
   });
 
-  // -- confirmed in a modal: reset, suspend, rename, delete ----------------------------------
-
-  let modalTarget = null;
-
-  function openModal(id, name) {
-    modalTarget = name;
-    const element = document.getElementById(id);
-    $(".lf-target", element).textContent = name;
-    $(".lf-modal-error", element).hidden = true;
-    modalOf(element).show();
+  function changed() {
+    page.dispatchEvent(new Event("labfleet:people-changed"));
   }
 
-  function confirmIn(id, work) {
-    const element = document.getElementById(id);
-    element.querySelector("form").addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const submit = element.querySelector("[type=submit]");
-      const error = $(".lf-modal-error", element);
-      submit.disabled = true;
-      try {
-        await work(modalTarget);
-        modalOf(element).hide();
-        await refresh();
-      } catch (e) {
-        error.textContent = e.message;
-        error.hidden = false;
-      } finally {
-        submit.disabled = false;
-      }
-    });
-  }
+  page.addEventListener("labfleet:people-changed", refreshSignups);
+  refreshSignups();
 
-  confirmIn("lf-reset-modal", async (name) => {
-    await call(`${api}/users/${enc(name)}/password`, { method: "POST", body: {} });
-    await ACTIONS.reveal(name);
-  });
-
-  confirmIn("lf-suspend-modal", async (name) => {
-    await call(accountUrl(name), { method: "PATCH", body: { approved: false } });
-    say("success", `Suspended ${name}: logged out, server stopped, logins refused.`);
-  });
-
-  confirmIn("lf-rename-modal", async (name) => {
-    const newName = $("#lf-rename-name").value.trim();
-    const answer = await call(`${baseUrl}api/users/${enc(name)}`, { method: "PATCH", body: { name: newName } });
-    say("success", `Renamed ${name} to ${answer.name}.`);
-  });
-
-  confirmIn("lf-delete-modal", async (name) => {
-    const deleteVolumes = $("#lf-delete-volumes").checked;
-    const answer = await call(accountUrl(name), { method: "DELETE", body: { delete_volumes: deleteVolumes } });
-    say("success", answer.message);
-  });
-
-  refresh();
+  window.labfleet.peoplePage = { page, api, baseUrl, enc, call, say, busy, fromTemplate, timeOf, reveal, credentialsTable, accountUrl, changed };
 })();
