@@ -11,7 +11,8 @@ at the same moment; one poller reads the hub's user list every 0.25 s. Printed p
 * failed: servers not ready within the timeout, or whose start failed;
 * all ready, median, p90: seconds from the rush until each server is ready;
 * memory per idle server: resident memory of each server's processes once all are up,
-  averaged (from /proc, the same measure for both hubs).
+  averaged, and its own share (PSS: pages shared with other processes counted in part;
+  from /proc, the same measure for both hubs).
 
 The hubs run one after the other, never together, each with a warm-up start first.
 """
@@ -43,18 +44,21 @@ from labfleet.objects import system_account_name  # noqa: E402
 TIMEOUT = 180
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident memory of ``pid`` and every process below it."""
-    total = 0
+def memory_bytes(pid: int) -> tuple[int, int]:
+    """Resident and proportional (shared pages split among their sharers) memory of ``pid``
+    and every process below it."""
+    rss = pss = 0
     for member in processes.descendants(pid):
         try:
-            status = Path(f"/proc/{member}/status").read_text()
+            rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
         except OSError:
             continue
-        for line in status.splitlines():
-            if line.startswith("VmRSS:"):
-                total += int(line.split()[1]) * 1024
-    return total
+        for line in rollup.splitlines():
+            if line.startswith("Rss:"):
+                rss += int(line.split()[1]) * 1024
+            elif line.startswith("Pss:"):
+                pss += int(line.split()[1]) * 1024
+    return rss, pss
 
 
 def rush(hub: Hub, users: list[str]) -> dict:
@@ -133,7 +137,7 @@ def main() -> int:
             hub.spawn(warm)  # warm-up, not counted
             hub.stop_server(warm)
             outcome = rush(hub, users)
-            outcome["memory"] = [rss_bytes(hub.spawner_pid(u)) for u in outcome["ready"]]
+            outcome["memory"] = [memory_bytes(hub.spawner_pid(u)) for u in outcome["ready"]]
             results[label] = outcome
             hub.cleanup()
     except Exception:
@@ -158,8 +162,8 @@ def main() -> int:
             print(f"{label} ready median s: {statistics.median(times):.2f}")
             print(f"{label} ready p90 s: {percentile(times, 90):.2f}")
         if outcome["memory"]:
-            mean = statistics.mean(outcome["memory"]) / 2**20
-            print(f"{label} memory per idle server MiB: {mean:.0f}")
+            rss, pss = (statistics.mean(m) / 2**20 for m in zip(*outcome["memory"]))
+            print(f"{label} memory per idle server MiB: resident {rss:.0f}, own share {pss:.0f}")
     return 0
 
 

@@ -474,6 +474,8 @@ class LabFleet(JupyterHub):
 
     async def start(self) -> None:
         await super().start()
+        # once the hub answers: what the backend runs beside it does not delay it
+        self.runtime.start_helpers()
         start_pruning(self.db, self.audit_log, self.log)
 
     def init_handlers(self) -> None:

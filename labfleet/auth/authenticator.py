@@ -205,21 +205,29 @@ class LabFleetAuthenticator(NativeAuthenticator):
 
     # -- labfleet's account state ---------------------------------------------------
 
+    def row(self, username: str) -> Account | None:
+        """labfleet's row for ``username`` as the database has it now: JupyterHub's session
+        keeps rows past commits, and ``labfleet users unlock`` changes them from outside."""
+        row = self.db.get(Account, username)
+        if row is not None and row not in self.db.new and not self.db.is_modified(row):
+            self.db.refresh(row)  # changes of this session not yet committed are kept
+        return row
+
     def account(self, username: str) -> Account:
         """labfleet's row for ``username``, added to the session if new."""
-        row = self.db.get(Account, username)
+        row = self.row(username)
         if row is None:
             row = Account(username=username, must_change_password=False, failed_logins=0)
             self.db.add(row)
         return row
 
     def must_change_password(self, username: str) -> bool:
-        row = self.db.get(Account, username)
+        row = self.row(username)
         return bool(row and row.must_change_password)
 
     def locked_seconds(self, username: str) -> int:
         """Seconds until a locked account may try again (0: not locked)."""
-        row = self.db.get(Account, username)
+        row = self.row(username)
         limit = self.allowed_failed_logins
         if not limit or row is None or row.failed_logins < limit or not row.last_failed_login:
             return 0
@@ -250,7 +258,7 @@ class LabFleetAuthenticator(NativeAuthenticator):
         self.note_failure(self.count_attempt(username))
 
     def successful_login(self, username: str) -> None:
-        row = self.db.get(Account, username)
+        row = self.row(username)
         if row is not None and row.failed_logins:
             row.failed_logins = 0
             self.db.commit()

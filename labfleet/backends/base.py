@@ -90,6 +90,9 @@ class Backend(LoggingConfigurable):
         """Facts the operator should hear at every start (not errors)."""
         return []
 
+    def start_helpers(self) -> None:
+        """Start what the backend runs beside the hub, once the hub's event loop runs."""
+
     def protected_paths(self) -> list[Path]:
         """Host folders no group may mount: labfleet's own data, users' volumes."""
         return [self.data_dir]

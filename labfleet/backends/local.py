@@ -17,7 +17,7 @@ import stat
 import sys
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from subprocess import STDOUT
@@ -33,13 +33,18 @@ from ..objects import safe_name, system_account_name
 from ..volumes import VolumeState
 from . import cgroups, processes
 from .accounts import Account, SystemAccounts, account_from, account_name_of, exists
+from .admission import Admission
 from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
 from .cgroups import Limits
+from .launcher import Launch, Launcher, LauncherUnavailable, LaunchFailed
 from .links import LinkProblem, link, sync_links
 
-LISTENER_POLL = 0.1  # seconds between two looks for the new server's listening socket
+LISTENER_POLL = 0.05  # seconds between two looks for the new server's listening socket
+PLACE_POLL = 0.5  # seconds between two looks at a waiting start's place
 # the PATH of users' servers, after the users' Python environment
 SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
+# what jupyterhub.singleuser reads as it is imported: a server given them starts afresh
+FORK_UNSAFE_ENV = ("JUPYTERHUB_SINGLEUSER_EXTENSION", "JUPYTERHUB_SINGLEUSER_APP")
 
 
 def unreachable_folders(path: Path) -> list[Path]:
@@ -64,6 +69,24 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
     _become_account = False
 
     async def start(self) -> tuple[str, int]:
+        # a few starts at once, the others in turn (their spawn page shows their place)
+        async with self.backend.admission.turn(self):
+            return await self.start_admitted()
+
+    async def progress(self) -> AsyncIterator[dict]:
+        """The spawn page's messages: the start's place while it waits its turn."""
+        admission = self.backend.admission
+        shown = None
+        while (place := admission.place(self)) is not None:
+            if place != shown:
+                shown = place
+                ahead = "you are next" if place == 0 else f"{place} ahead of you"
+                message = f"Waiting to start, {ahead} ({len(admission.admitted)} starting now)"
+                yield {"progress": 10, "message": message}
+            await asyncio.sleep(PLACE_POLL)
+        yield {"progress": 50, "message": "Starting your server..."}
+
+    async def start_admitted(self) -> tuple[str, int]:
         backend = self.backend
         self.account = await backend.ensure_account(self.user.name)
         problems = await backend.link_mounts(self.user.name, self.account, self.grants.mounts)
@@ -80,23 +103,67 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         )
         # a systemd scope becomes the account itself; otherwise the new process does
         self._become_account = backend.isolate_users and not prefix
-        configured_cmd = self.cmd
-        self.cmd = [*prefix, *configured_cmd]
         log = backend.log_file(self.user.name)
-        try:
-            # a fresh start begins a fresh log; a restart in place continues it
-            with log.open("ab" if self.restarting else "wb") as output:
-                # the server writes its output to the log; the hub keeps only its own
-                self.popen_kwargs = {**self.popen_kwargs, "stdout": output, "stderr": STDOUT}
-                ip, port = await super().start()
-        finally:
-            self.cmd = configured_cmd
+        forked = not prefix and await self.start_forked(log)
+        if forked:
+            ip, port = self.ip or "127.0.0.1", self.port
+        else:
+            ip, port = await self.start_process(prefix, log)
         try:
             await self.wait_for_own_listener(port)
         except Exception:
             await self.stop(now=True)
             raise
         return ip, port
+
+    async def start_forked(self, log: Path) -> bool:
+        """Start the server as a child of the fork server; False when it cannot (then
+        nothing was started): not the default command, or the fork server not ready."""
+        backend = self.backend
+        if not backend.fork_server or self.shell_cmd or self.cmd != self._cmd_default():
+            return False
+        if self.port == 0:
+            self.port = random_port()
+        env = self.get_env()
+        if any(name in env for name in FORK_UNSAFE_ENV):
+            return False
+        account = self.account
+        launch = Launch(
+            argv=self.get_args(),
+            env=env,
+            cwd=str(account.home),
+            log=str(log),
+            append=self.restarting,
+            join=[str(f) for f in self._join_files],
+            account=(
+                {"name": account.name, "uid": account.uid, "gid": account.gid}
+                if self._become_account
+                else None
+            ),
+        )
+        try:
+            self.pid = await backend.launcher.launch(launch)
+            self.proc = None  # an earlier start's process, if it had one
+        except LauncherUnavailable as e:
+            self.log.info("Starting %s's server without the fork server: %s", self.user.name, e)
+            return False
+        except LaunchFailed as e:
+            raise BackendError(500, f"{self.user.name}'s server could not start: {e}") from None
+        self.log.info("Started %s's server from the fork server (pid %s)", self.user.name, self.pid)
+        return True
+
+    async def start_process(self, prefix: list[str], log: Path) -> tuple[str, int]:
+        """Start the server as a new process (LocalProcessSpawner's way)."""
+        configured_cmd = self.cmd
+        self.cmd = [*prefix, *configured_cmd]
+        try:
+            # a fresh start begins a fresh log; a restart in place continues it
+            with log.open("ab" if self.restarting else "wb") as output:
+                # the server writes its output to the log; the hub keeps only its own
+                self.popen_kwargs = {**self.popen_kwargs, "stdout": output, "stderr": STDOUT}
+                return await super().start()
+        finally:
+            self.cmd = configured_cmd
 
     async def wait_for_own_listener(self, port: int) -> None:
         """Return once the server's own process listens on ``port``.
@@ -122,6 +189,8 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
                 raise BackendError(
                     500, f"{self.user.name}'s server exited ({self.proc.returncode}): see its log"
                 )
+            if self.proc is None and processes.process_uid(self.pid) is None:
+                raise BackendError(500, f"{self.user.name}'s server exited: see its log")
             await asyncio.sleep(LISTENER_POLL)
         raise BackendError(
             504, f"{self.user.name}'s server did not listen within {self.start_timeout}s"
@@ -247,9 +316,45 @@ class LocalBackend(Backend):
         "a fork past it fails. Applied through the server's control group.",
     ).tag(config=True)
 
+    fork_server = Bool(
+        True,
+        help="""Start servers as forks of a process that has imported the single-user
+        server already (labfleet.singleuser.forkserver): a start takes a fraction of the
+        time and idle servers share much of their memory. A start goes the ordinary way
+        when the fork server is not ready or has ended, when the server's command is not
+        labfleet's default, and when control groups are systemd scopes.""",
+    ).tag(config=True)
+
+    concurrent_starts = Integer(
+        0,
+        min=0,
+        help="""Servers that start at the same time; further starts wait their turn in the
+        order they were asked for, their spawn page showing their place (a workshop where
+        everyone presses Start at once). 0: twice the number of CPUs. The wait counts
+        towards the spawner's start_timeout.""",
+    ).tag(config=True)
+
     @property
     def isolates_users(self) -> bool:
         return self.isolate_users
+
+    @cached_property
+    def admission(self) -> Admission:
+        return Admission(self.concurrent_starts or 2 * (os.cpu_count() or 1))
+
+    @cached_property
+    def launcher(self) -> Launcher:
+        """The fork server, started with the hub (environment: nothing of the hub's)."""
+        folder = self.data_dir / "forkserver"
+        return Launcher(
+            folder,
+            folder / "forkserver.log",
+            {"PATH": os.pathsep.join(SYSTEM_PATH), "HOME": "/nonexistent", "LANG": "C.UTF-8"},
+        )
+
+    def start_helpers(self) -> None:
+        if self.fork_server:
+            self.launcher.start()
 
     @cached_property
     def containment(self) -> cgroups.Containment:

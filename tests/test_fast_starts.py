@@ -1,0 +1,184 @@
+"""Fast starts on the local backend (as root): servers forked from labfleet's fork server
+carry nothing of root's or another user's, a start works when the fork server is gone,
+and starts past the hub's limit wait their turn, their spawn page showing their place."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+from harness import run_in_kernel, running_hub, server_environment, user_token, wait_for
+
+from labfleet.backends import processes
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the fork server forks as root")
+
+
+@pytest.fixture(scope="module")
+def hub():
+    # one start at a time: a few starts at once make some wait
+    config = {"culling": {"enabled": False}, "local": {"concurrent_starts": 1}}
+    with running_hub("faststarts", config) as instance:
+        yield instance
+
+
+def fork_server_pid(hub) -> int | None:
+    """The pid of the hub's fork server, once it listens (its children show the command
+    of a server: python -m labfleet.singleuser)."""
+    socket = hub.data_dir / "forkserver" / "forkserver.sock"
+    if not socket.exists():  # bound once everything is imported
+        return None
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if command[1:5] == [b"-P", b"-m", b"labfleet.singleuser.forkserver", bytes(socket)]:
+                return int(entry.name)
+    return None
+
+
+def parent_of(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def started_forked(hub, name: str) -> int:
+    """Start ``name``'s server (the fork server up first); its pid."""
+    wait_for(lambda: fork_server_pid(hub), 120, "the fork server")
+    hub.create_user(name)
+    hub.spawn(name)
+    pid = hub.spawner_pid(name)
+    assert parent_of(pid) == fork_server_pid(hub), "the server was not forked"
+    return pid
+
+
+def memory_holds(pid: int, needle: bytes) -> bool:
+    """Whether ``needle`` is anywhere in the memory of process ``pid`` (read as root)."""
+    regions = []
+    for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+        addresses, permissions = line.split()[:2]
+        if permissions.startswith("r"):
+            start, end = (int(a, 16) for a in addresses.split("-"))
+            regions.append((start, end))
+    with open(f"/proc/{pid}/mem", "rb", buffering=0) as memory:
+        for start, end in regions:
+            try:
+                memory.seek(start)
+                if needle in memory.read(end - start):
+                    return True
+            except (OSError, OverflowError, ValueError):
+                continue
+    return False
+
+
+def test_a_forked_server_holds_no_other_users_token(hub):
+    first = started_forked(hub, "ann")
+    second = started_forked(hub, "bob")
+    ann_token = server_environment(hub, "ann")["JUPYTERHUB_API_TOKEN"].encode()
+    bob_token = server_environment(hub, "bob")["JUPYTERHUB_API_TOKEN"].encode()
+    assert memory_holds(second, bob_token)  # the scan finds what is there
+    assert not memory_holds(second, ann_token)
+    assert not memory_holds(fork_server_pid(hub), ann_token)
+    assert not memory_holds(fork_server_pid(hub), bob_token)
+    assert first != second
+
+
+def test_a_forked_server_is_its_account_alone(hub):
+    """From a notebook: the server above the kernel runs as the student's account with its
+    groups only, no capabilities, in its own control group, with nothing of root's open."""
+    pid = started_forked(hub, "cy")
+    code = """
+import json, os
+server = os.getppid()
+status = dict(l.split(":", 1) for l in open(f"/proc/{server}/status").read().splitlines())
+print(json.dumps({
+    "uid": status["Uid"].split(), "gid": status["Gid"].split(), "groups": status["Groups"].split(),
+    "cap": status["CapEff"].strip(), "home": os.environ["HOME"], "cwd": os.getcwd(),
+    "env": sorted(os.environ), "cgroup": open(f"/proc/{server}/cgroup").read(),
+}))
+"""
+    seen = json.loads(run_in_kernel(hub, "cy", code, user_token(hub, "cy")))
+    account = hub.home("cy").stat()
+    assert set(seen["uid"]) == {str(account.st_uid)}
+    assert set(seen["gid"]) == {str(account.st_gid)}
+    assert seen["groups"] == [str(account.st_gid)]
+    assert int(seen["cap"], 16) == 0
+    assert seen["home"] == str(hub.home("cy"))
+    assert re.search(r"labfleet.*cy", seen["cgroup"]), seen["cgroup"]
+    assert not {"SUDO_USER", "LABFLEET_CONFIG", "JUPYTERHUB_CRYPT_KEY"} & set(seen["env"])
+    # open files of the server (as root): its log and sockets, nothing of the fork server's
+    opened = [os.readlink(f) for f in Path(f"/proc/{pid}/fd").iterdir()]
+    named = [target for target in opened if target.startswith("/")]
+    assert all("forkserver" not in target for target in opened), opened
+    logs = {target for target in named if target.endswith(".log")}
+    assert logs == {str(hub.data_dir / "logs" / "cy.log")}, named
+
+
+def test_a_start_works_when_the_fork_server_is_gone(hub):
+    wait_for(lambda: fork_server_pid(hub), 120, "the fork server")
+    os.kill(fork_server_pid(hub), signal.SIGKILL)
+    wait_for(lambda: fork_server_pid(hub) is None, 20, "the fork server to end")
+    hub.create_user("dee")
+    hub.spawn(name := "dee")
+    pid = hub.spawner_pid(name)
+    assert processes.process_uid(pid) == hub.home(name).stat().st_uid
+    hub.stop_server(name)
+    # that start asked for a new fork server, and the next start is its child again
+    started_forked(hub, "eve")
+
+
+def progress_messages(hub, name: str, into: dict[str, list[str]]) -> None:
+    """The messages of ``name``'s spawn progress, as the spawn page shows them."""
+    response = requests.get(
+        f"{hub.url}/hub/api/users/{name}/server/progress",
+        headers={"Authorization": f"token {hub.token}"},
+        stream=True,
+        timeout=180,
+    )
+    into[name] = [
+        json.loads(line[len(b"data:") :])["message"]
+        for line in response.iter_lines()
+        if line.startswith(b"data:")
+    ]
+
+
+def test_starts_past_the_limit_wait_their_turn_and_see_their_place(hub):
+    names = ["q1", "q2", "q3", "q4"]
+    for name in names:
+        hub.create_user(name)
+    answers: dict[str, int] = {}
+
+    def press_start(name: str) -> None:
+        answers[name] = hub.api("POST", f"/users/{name}/server").status_code
+
+    pressing = [threading.Thread(target=press_start, args=(name,)) for name in names]
+    for thread in pressing:
+        thread.start()
+
+    def pending() -> bool:
+        servers = [hub.user(name)["servers"].get("", {}) for name in names]
+        return all(server.get("pending") == "spawn" or server.get("ready") for server in servers)
+
+    wait_for(pending, 30, "the four starts")
+    messages: dict[str, list[str]] = {}
+    reading = [
+        threading.Thread(target=progress_messages, args=(hub, name, messages)) for name in names
+    ]
+    for thread in reading:
+        thread.start()
+    for thread in [*reading, *pressing]:
+        thread.join()
+    assert all(code in (201, 202) for code in answers.values()), answers
+    for name in names:
+        wait_for(lambda name=name: hub.user(name)["servers"][""]["ready"], 120, f"{name} ready")
+    waited = [m for name in names for m in messages.get(name, []) if m.startswith("Waiting")]
+    # with one start at a time, the last of four waits behind others and is told so
+    assert any(re.search(r"(\d+ ahead of you|you are next) \(1 starting now\)", m) for m in waited)
+    assert all(messages[name][-1].startswith("Server ready") for name in names), messages
