@@ -22,11 +22,8 @@ No server is started: this measures the list, not spawns.
 from __future__ import annotations
 
 import argparse
-import functools
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,9 +31,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import harness  # noqa: E402
 from harness import Hub, make_root  # noqa: E402
-from spawn import POLL, StockHub, percentile  # noqa: E402
+from spawn import StockHub, benchmark_run, percentile  # noqa: E402
 
 QUERIES = {
     "first page": ("/labfleet/users?limit=50", "/users?limit=50"),
@@ -69,14 +65,11 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=2000, help="users on each hub (default 2000)")
     parser.add_argument("-r", type=int, default=30, help="timed requests of each (default 30)")
     args = parser.parse_args()
-    logs = Path(tempfile.mkdtemp(prefix="labfleet-bench-logs-"))
-    harness.ARTIFACTS = logs
-    harness.wait_for = functools.partial(harness.wait_for, interval=POLL)
     labfleet = Hub(make_root("bench-people"), name="labfleet")
     stock = StockHub(make_root("bench-people-stock"))
     names = [f"p{i:05d}" for i in range(args.n)]
     times: dict[str, dict[str, list[float]]] = {q: {"labfleet": [], "stock": []} for q in QUERIES}
-    try:
+    with benchmark_run([labfleet, stock]):
         for hub in (labfleet, stock):
             hub.start()
             populate(hub, names)
@@ -86,14 +79,6 @@ def main() -> int:
             for _ in range(args.r):
                 times[query]["labfleet"].append(timed_get(labfleet, ours))
                 times[query]["stock"].append(timed_get(stock, theirs))
-    except Exception:
-        for hub in (labfleet, stock):
-            print(f"--- end of the {hub.name} hub's output ---\n{hub.tail()}", file=sys.stderr)
-        raise
-    finally:
-        for hub in (labfleet, stock):
-            hub.cleanup()
-        shutil.rmtree(logs, ignore_errors=True)
 
     print(f"{args.n} users on each hub; {args.r} requests of each, alternating the hubs")
     for query, by_hub in times.items():

@@ -19,12 +19,9 @@ its port is its own. The ratio labfleet/stock says what that costs.
 from __future__ import annotations
 
 import argparse
-import functools
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -34,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 from harness import Hub, make_root  # noqa: E402
-from spawn import ACCOUNT_PREFIX, POLL, StockHub, create_account  # noqa: E402
+from spawn import ACCOUNT_PREFIX, StockHub, benchmark_run, create_account  # noqa: E402
 
 from labfleet.objects import system_account_name  # noqa: E402
 
@@ -70,9 +67,6 @@ def main() -> int:
     if os.geteuid() != 0:
         sys.exit("restart.py runs as root: both hubs start servers as system accounts")
 
-    logs = Path(tempfile.mkdtemp(prefix="labfleet-bench-logs-"))
-    harness.ARTIFACTS = logs
-    harness.wait_for = functools.partial(harness.wait_for, interval=POLL)
     names = [f"r{i:02d}" for i in range(n)]
     labfleet = Hub(
         make_root("bench-restart"),
@@ -88,9 +82,7 @@ def main() -> int:
     stock_users = [f"{ACCOUNT_PREFIX}{name}s" for name in names]
     accounts = [system_account_name(ACCOUNT_PREFIX, name) for name in names] + stock_users
     figures: dict[str, tuple[float, float]] = {}
-    try:
-        for account in accounts:
-            os.system(f"userdel {account} >/dev/null 2>&1")  # left by a killed run
+    with benchmark_run([labfleet, stock], accounts):
         for user in stock_users:
             create_account(user, stock.root / "homes" / user)
         for hub, users in ((labfleet, names), (stock, stock_users)):
@@ -100,16 +92,6 @@ def main() -> int:
                 hub.spawn(user)
         for label, hub, users in (("labfleet", labfleet, names), ("stock", stock, stock_users)):
             figures[label] = restart(hub, users)
-    except Exception:
-        for hub in (labfleet, stock):
-            print(f"--- end of the {hub.name} hub's output ---\n{hub.tail()}", file=sys.stderr)
-        raise
-    finally:
-        for hub in (labfleet, stock):
-            hub.cleanup()
-        for account in accounts:
-            os.system(f"userdel {account} >/dev/null 2>&1")
-        shutil.rmtree(logs, ignore_errors=True)
 
     print(f"{n} servers per hub, kept across a hub restart (SIGTERM, then a new hub)")
     for label, (stopped, back) in figures.items():

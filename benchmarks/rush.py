@@ -20,12 +20,9 @@ The hubs run one after the other, never together, each with a warm-up start firs
 from __future__ import annotations
 
 import argparse
-import functools
 import os
-import shutil
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -34,9 +31,8 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import harness  # noqa: E402
 from harness import Hub, make_root  # noqa: E402
-from spawn import ACCOUNT_PREFIX, POLL, StockHub, create_account, percentile  # noqa: E402
+from spawn import ACCOUNT_PREFIX, StockHub, benchmark_run, create_account, percentile  # noqa: E402
 
 from labfleet.backends import processes  # noqa: E402
 from labfleet.objects import system_account_name  # noqa: E402
@@ -108,18 +104,13 @@ def main() -> int:
     if os.geteuid() != 0:
         sys.exit("rush.py runs as root: both hubs start servers as system accounts")
 
-    logs = Path(tempfile.mkdtemp(prefix="labfleet-bench-logs-"))
-    harness.ARTIFACTS = logs
-    harness.wait_for = functools.partial(harness.wait_for, interval=POLL)
     names = [f"w{i:02d}" for i in range(n)]
     stock_users = [f"{ACCOUNT_PREFIX}{name}s" for name in names]
     accounts = [system_account_name(ACCOUNT_PREFIX, name) for name in [*names, "warm"]]
     accounts += [*stock_users, f"{ACCOUNT_PREFIX}warms"]
     results: dict[str, dict] = {}
     hubs: list[Hub] = []
-    try:
-        for account in accounts:
-            os.system(f"userdel {account} >/dev/null 2>&1")  # left by a killed run
+    with benchmark_run(hubs, accounts):
         for label in ("labfleet", "stock"):
             if label == "labfleet":
                 hub: Hub = Hub(make_root("bench-rush"), {"local": {"account_prefix": ACCOUNT_PREFIX}},
@@ -140,16 +131,6 @@ def main() -> int:
             outcome["memory"] = [memory_bytes(hub.spawner_pid(u)) for u in outcome["ready"]]
             results[label] = outcome
             hub.cleanup()
-    except Exception:
-        for hub in hubs:
-            print(f"--- end of the {hub.name} hub's output ---\n{hub.tail()}", file=sys.stderr)
-        raise
-    finally:
-        for hub in hubs:
-            hub.cleanup()
-        for account in accounts:
-            os.system(f"userdel {account} >/dev/null 2>&1")
-        shutil.rmtree(logs, ignore_errors=True)
 
     print(f"{n} people press Start at once (one hub at a time, after 1 warm-up start)")
     for label, outcome in results.items():

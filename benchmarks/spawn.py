@@ -40,6 +40,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from unittest import mock
 
@@ -114,10 +115,32 @@ def create_account(name: str, home: Path) -> None:
     shutil.chown(home, name, name)
 
 
-def remove_accounts() -> None:
-    """Delete this script's system accounts and their groups (missing ones are fine)."""
-    for account in ACCOUNTS:
+def remove_accounts(accounts: Iterable[str]) -> None:
+    """Delete system accounts and their groups (missing ones are fine)."""
+    for account in accounts:
         subprocess.run(["userdel", account], capture_output=True, check=False)
+
+
+@contextlib.contextmanager
+def benchmark_run(hubs: list[Hub], accounts: Sequence[str] = ()) -> Iterator[None]:
+    """The harness set up for a benchmark: hub logs in a temporary folder, fast polls, no
+    ``accounts`` left by a killed run. On the way out: each of ``hubs``' last output if
+    something failed, then every hub and account removed."""
+    logs = Path(tempfile.mkdtemp(prefix="labfleet-bench-logs-"))
+    harness.ARTIFACTS = logs  # hub logs go to the run's temp dir, not test-artifacts/
+    harness.wait_for = functools.partial(harness.wait_for, interval=POLL)
+    remove_accounts(accounts)
+    try:
+        yield
+    except Exception:
+        for hub in hubs:
+            print(f"--- end of the {hub.name} hub's output ---\n{hub.tail()}", file=sys.stderr)
+        raise
+    finally:
+        for hub in hubs:
+            hub.cleanup()
+        remove_accounts(accounts)
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 def timed(action) -> float:
@@ -150,17 +173,13 @@ def main() -> int:
     if os.geteuid() != 0:
         sys.exit("spawn.py runs as root: both hubs start servers as system accounts")
 
-    logs = Path(tempfile.mkdtemp(prefix="labfleet-bench-logs-"))
-    harness.ARTIFACTS = logs  # hub logs go to the run's temp dir, not test-artifacts/
-    harness.wait_for = functools.partial(harness.wait_for, interval=POLL)
     labfleet_config = {"local": {"account_prefix": ACCOUNT_PREFIX}}
     labfleet = Hub(make_root("bench"), labfleet_config, name="labfleet")
     stock = StockHub(make_root("bench-stock"))
     users = {"labfleet": LABFLEET_USER, "stock": STOCK_USER}
     cold: dict[str, float] = {}
     spawns: dict[str, list[float]] = {"labfleet": [], "stock": []}
-    try:
-        remove_accounts()  # left by a killed run
+    with benchmark_run([labfleet, stock], ACCOUNTS):
         create_account(STOCK_USER, stock.root / "homes" / STOCK_USER)
         for label, hub in [("labfleet", labfleet), ("stock", stock)]:
             cold[label] = timed(hub.start)
@@ -169,15 +188,6 @@ def main() -> int:
         for _ in range(n):
             for label, hub in [("labfleet", labfleet), ("stock", stock)]:
                 spawns[label].append(spawn_and_stop(hub, users[label]))
-    except Exception:
-        for hub in (labfleet, stock):
-            print(f"--- end of the {hub.name} hub's output ---\n{hub.tail()}", file=sys.stderr)
-        raise
-    finally:
-        for hub in (labfleet, stock):
-            hub.cleanup()
-        remove_accounts()
-        shutil.rmtree(logs, ignore_errors=True)
 
     print(f"{n} spawns per hub, alternating labfleet and stock,", end=" ")
     print("after 1 warm-up spawn each (not counted)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -32,6 +33,8 @@ def cmd_up(args: argparse.Namespace) -> int:
         argv.append("--LabFleet.cleanup_servers=True")
     if args.new:
         argv.append("--LabFleet.another_hub=True")
+    if args.registry:
+        argv.append(f"--LabFleet.registry={args.registry}")
     if args.external_proxy:
         argv.append("--LabFleetProxy.should_start=False")
     LabFleet.launch_instance(argv)
@@ -212,8 +215,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # the command's environment is read here, and only here
+    args.registry = os.environ.get("LABFLEET_REGISTRY")
     if hasattr(args, "config"):
-        config, args.config_given = settings.find_config(args.config)
+        given = args.config or os.environ.get("LABFLEET_CONFIG")
+        config, args.config_given = settings.find_config(given)
         args.config = str(config)
     try:
         return args.func(args)

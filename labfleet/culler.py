@@ -18,8 +18,6 @@ from jupyterhub_idle_culler import cull_idle
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.ioloop import IOLoop, PeriodicCallback
 
-from .settings import service_environment
-
 REQUEST_TIMEOUT = 30
 ORPHAN_CHECK_SECONDS = 1
 
@@ -54,7 +52,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(
         level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s"
     )
-    api_url, token = service_environment()
+    # the hub API's URL and token that JupyterHub gives a managed service
+    api_url, token = os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"]
     cull = partial(
         cull_idle,
         url=api_url,

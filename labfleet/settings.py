@@ -229,26 +229,19 @@ def load(path: Path, table: SectionTable) -> Config:
 def find_config(given: str | None) -> tuple[Path, bool]:
     """The labfleet.yaml a command uses, as an absolute path, and whether it was named.
 
-    In this order: ``--config``; ``$LABFLEET_CONFIG``; ``./labfleet.yaml`` if it exists;
-    ``/etc/labfleet/labfleet.yaml`` if it exists; else ``./labfleet.yaml`` (all defaults).
+    In this order: ``given`` (``--config``, else ``$LABFLEET_CONFIG``, read by the command);
+    ``./labfleet.yaml`` if it exists; ``/etc/labfleet/labfleet.yaml`` if it exists; else
+    ``./labfleet.yaml`` (all defaults).
     """
-    chosen = given or os.environ.get("LABFLEET_CONFIG")
-    if chosen:
-        return Path(chosen).absolute(), True
+    if given:
+        return Path(given).absolute(), True
     here = Path(DEFAULT_FILE).absolute()
     return (SYSTEM_FILE if not here.exists() and SYSTEM_FILE.exists() else here), False
 
 
 def default_registry() -> Path:
-    """Where this account's labfleet lists the hubs it ran: ``$LABFLEET_REGISTRY``, else the
-    machine's for root, else in the account's ~/.local/state."""
-    if os.environ.get("LABFLEET_REGISTRY"):
-        return Path(os.environ["LABFLEET_REGISTRY"])
+    """Where this account's labfleet lists the hubs it ran: the machine's for root, else in
+    the account's ~/.local/state (``$LABFLEET_REGISTRY``, read by the command, overrides)."""
     if os.geteuid() == 0:
         return REGISTRY
     return Path.home() / ".local" / "state" / "labfleet" / "hubs.json"
-
-
-def service_environment() -> tuple[str, str]:
-    """The hub API URL and token that JupyterHub gives a managed service."""
-    return os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"]

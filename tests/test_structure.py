@@ -138,3 +138,28 @@ def test_no_import_circle_holds_more_than_three_modules():
 
 def test_the_settings_module_is_a_leaf():
     assert import_graph()["labfleet.settings"] == set()
+
+
+# the processes' entry points: the command, the culler service, the fork server's children
+READS_ENVIRONMENT = {"labfleet.cli", "labfleet.culler", "labfleet.singleuser.forkserver"}
+
+
+def environment_readers() -> set[str]:
+    """The modules whose code touches os.environ or os.getenv."""
+    readers = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in ("environ", "getenv", "environb")
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "os"
+            ):
+                readers.add(module_name(path)[0])
+    return readers
+
+
+def test_only_the_entry_points_read_the_environment():
+    readers = environment_readers()
+    assert "labfleet.cli" in readers  # it sees them
+    assert readers <= READS_ENVIRONMENT

@@ -148,7 +148,26 @@ class NoControlGroups(Containment):
         self.reason = reason
 
 
-class CgroupV2(Containment):
+class UnifiedGroups(Containment):
+    """What reads a server's cgroup v2 folder (its own, or its systemd scope's)."""
+
+    def folder(self, name: str) -> Path:
+        raise NotImplementedError
+
+    def members(self, name: str) -> list[int]:
+        return members_of(self.folder(name))
+
+    def usage(self, name: str) -> Usage:
+        folder = self.folder(name)
+        return Usage(
+            memory_bytes=read_int(folder / "memory.current"),
+            memory_limit_bytes=read_int(folder / "memory.max"),
+            processes=read_int(folder / "pids.current"),
+            processes_limit=read_int(folder / "pids.max"),
+        )
+
+
+class CgroupV2(UnifiedGroups):
     """The unified hierarchy: one folder per server below ``base``, all controllers in it.
 
     ``top`` is the highest group labfleet may change: the root of a host without systemd,
@@ -194,18 +213,6 @@ class CgroupV2(Containment):
 
     def join_files(self, name: str) -> list[Path]:
         return [self.folder(name) / "cgroup.procs"]
-
-    def members(self, name: str) -> list[int]:
-        return members_of(self.folder(name))
-
-    def usage(self, name: str) -> Usage:
-        folder = self.folder(name)
-        return Usage(
-            memory_bytes=read_int(folder / "memory.current"),
-            memory_limit_bytes=read_int(folder / "memory.max"),
-            processes=read_int(folder / "pids.current"),
-            processes_limit=read_int(folder / "pids.max"),
-        )
 
     def end(self, name: str, timeout: float = END_TIMEOUT) -> None:
         folder = self.folder(name)
@@ -293,7 +300,7 @@ class CgroupV1(Containment):
             wait_empty(freezer / "cgroup.procs", 0.5)
 
 
-class SystemdScopes(Containment):
+class SystemdScopes(UnifiedGroups):
     """Each server a transient scope unit in ``slice``, started by ``systemd-run --scope``."""
 
     kind = "systemd scopes"
@@ -322,18 +329,6 @@ class SystemdScopes(Containment):
 
     def folder(self, name: str) -> Path:
         return self.root / self.slice / self.unit(name)
-
-    def members(self, name: str) -> list[int]:
-        return members_of(self.folder(name))
-
-    def usage(self, name: str) -> Usage:
-        folder = self.folder(name)
-        return Usage(
-            memory_bytes=read_int(folder / "memory.current"),
-            memory_limit_bytes=read_int(folder / "memory.max"),
-            processes=read_int(folder / "pids.current"),
-            processes_limit=read_int(folder / "pids.max"),
-        )
 
     def end(self, name: str, timeout: float = END_TIMEOUT) -> None:
         unit = self.unit(name)
