@@ -8,7 +8,8 @@ requests (``POST /hub/api/users/NAME/server`` through the proxy, as the spawn pa
 at the same moment; one poller reads the hub's user list every 0.25 s. Printed per hub:
 
 * refused: start requests answered with an error (503 by the proxy, 429/5xx by the hub);
-* failed: servers not ready within the timeout, or whose start failed;
+* failed: servers not ready within the timeout, or whose start failed, with what the hub
+  logged last about them;
 * all ready, median, p90: seconds from the rush until each server is ready;
 * memory per idle server: resident memory of each server's processes once all are up,
   averaged, and its own share (PSS: pages shared with other processes counted in part;
@@ -21,10 +22,12 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import statistics
 import sys
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import requests
@@ -97,6 +100,17 @@ def rush(hub: Hub, users: list[str]) -> dict:
     return {"ready": ready, "refused": refused, "failed": sorted(set(users) - set(ready))}
 
 
+def failure_reasons(hub: Hub, failed: list[str]) -> Counter[str]:
+    """What the hub logged last as a warning or error about each failed user, counted."""
+    reasons: Counter[str] = Counter()
+    for user in failed:
+        said = [line for line in hub.output if user in line and line.startswith(("[W", "[E"))]
+        # the message without the timestamp and logger
+        reason = said[-1].split("] ", 1)[-1].replace(user, "NAME") if said else "?"
+        reasons[re.sub(r":\d+", ":PORT", reason).strip()[:150]] += 1
+    return reasons
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=30, help="people pressing Start (default 30)")
@@ -129,6 +143,7 @@ def main() -> int:
             hub.stop_server(warm)
             outcome = rush(hub, users)
             outcome["memory"] = [memory_bytes(hub.spawner_pid(u)) for u in outcome["ready"]]
+            outcome["reasons"] = failure_reasons(hub, outcome["failed"])
             results[label] = outcome
             hub.cleanup()
 
@@ -137,6 +152,8 @@ def main() -> int:
         times = sorted(outcome["ready"].values())
         print(f"{label} refused: {len(outcome['refused'])}")
         print(f"{label} failed: {len(outcome['failed'])}")
+        for reason, count in outcome["reasons"].most_common(3):
+            print(f"{label} failed {count}x: {reason}")
         if times:
             print(f"{label} all ready s: {times[-1]:.2f}" if not outcome["failed"] else
                   f"{label} last ready s: {times[-1]:.2f} ({len(times)} of {n})")  # fmt: skip

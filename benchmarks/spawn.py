@@ -18,13 +18,11 @@ account made beforehand: both hubs setuid to a system account and start the same
 server. Each hub gets one warm-up spawn (not counted), then the N measured spawns
 alternate between the hubs so that machine noise hits both alike.
 
-Reading the ratio: ``labfleet/stock`` is labfleet's spawn percentile over the
-stock hub's. 1.00 means labfleet adds nothing to a spawn; above the 1.05 target,
-labfleet's own work around a spawn (account, volumes, groups, log file) costs more
-than 5%. Most of a spawn is the server starting and then the hub noticing it: the
-hub polls with jittered exponential backoff, so single spawns vary by a second or
-more and at N=10 the ratios move by about +-0.15 from run to run. Raise N before
-reading a few percent into them.
+Reading the figures: the goal is a labfleet median of at most 1.0 s (``GOAL``). A labfleet
+server is forked from its fork server and the hub learns it is ready as soon as it listens;
+a stock server is a new interpreter that imports everything, and its hub polls it with
+jittered exponential backoff, so stock spawns vary by seconds. ``labfleet/stock`` is
+labfleet's percentile over the stock hub's.
 """
 
 from __future__ import annotations
@@ -58,7 +56,7 @@ ACCOUNT_PREFIX = "lfb-"
 LABFLEET_USER = "spawnbench"  # labfleet makes its account, lfb-spawnbench
 STOCK_USER = f"{ACCOUNT_PREFIX}stock"  # an account this script makes
 ACCOUNTS = (system_account_name(ACCOUNT_PREFIX, LABFLEET_USER), STOCK_USER)
-TARGET = 1.05
+GOAL = 1.0  # seconds: labfleet's median spawn at most
 POLL = 0.02  # seconds between the harness's readiness polls (its default is 0.2)
 
 
@@ -199,7 +197,11 @@ def main() -> int:
             print(f"{label} spawn p{q} s: {percentile(values, q):.2f}")
     for q in (50, 90):
         ratio = percentile(spawns["labfleet"], q) / percentile(spawns["stock"], q)
-        print(f"spawn p{q} ratio labfleet/stock: {ratio:.2f} (target <= {TARGET})")
+        print(f"spawn p{q} ratio labfleet/stock: {ratio:.2f}")
+    median = percentile(spawns["labfleet"], 50)
+    print(
+        f"labfleet median spawn {median:.2f} s: goal <= {GOAL} s {'met' if median <= GOAL else 'MISSED'}"
+    )
     return 0
 
 

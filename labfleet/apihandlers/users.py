@@ -89,7 +89,7 @@ class AccountsBase(LabFleetAPIHandler):
             "suspended": bool(user and info and not info.is_authorized),
             "must_change_password": bool(row and row.must_change_password),
             "failed_logins": row.failed_logins if row else 0,
-            "locked_seconds": self.authenticator.locked_seconds(name),
+            "locked_seconds": self.authenticator.seconds_locked(row),
             "signed_up": iso(row.signed_up if row else None),
             "server": people.server_state(self.users, user),
             "last_activity": iso(user.last_activity if user else None),
@@ -102,7 +102,7 @@ class AccountsBase(LabFleetAPIHandler):
                 name,
                 orm.User.find(self.db, name),
                 self.authenticator.get_user(name),
-                self.db.get(Account, name),
+                self.authenticator.row(name),
             )
         )
 
@@ -134,17 +134,24 @@ class UsersAPIHandler(AccountsBase):
     async def get(self) -> None:
         authenticator = self.provisioner().native().authenticator
         filters, (offset, limit) = self.filters(), self.page()
-        found = people.matching(
-            people.everyone(self.db),
-            **filters,
-            users=self.users,
-            locked=authenticator.is_blocked,
-        )
-        shown = found[offset:] if limit is None else found[offset : offset + limit]
+        names = people.names(self.db, filters["search"], filters["group"])
+        if filters["state"]:
+            found = people.matching(
+                people.load(self.db, names),
+                filters["state"],
+                users=self.users,
+                seconds_locked=authenticator.seconds_locked,
+            )
+            total = len(found)
+            shown = found[offset:] if limit is None else found[offset : offset + limit]
+        else:
+            total = len(names)
+            page = names[offset:] if limit is None else names[offset : offset + limit]
+            shown = people.load(self.db, page)
         self.write(
             {
                 "users": [self.person_model(person) for person in shown],
-                "total": len(found),
+                "total": total,
                 "offset": offset,
                 "groups": [g.name for g in self.db.query(orm.Group).order_by(orm.Group.name)],
                 "signup": authenticator.enable_signup,

@@ -227,7 +227,10 @@ class LabFleetAuthenticator(NativeAuthenticator):
 
     def locked_seconds(self, username: str) -> int:
         """Seconds until a locked account may try again (0: not locked)."""
-        row = self.row(username)
+        return self.seconds_locked(self.row(username))
+
+    def seconds_locked(self, row: Account | None) -> int:
+        """Seconds until the account of ``row`` (read fresh) may try again (0: not locked)."""
         limit = self.allowed_failed_logins
         if not limit or row is None or row.failed_logins < limit or not row.last_failed_login:
             return 0

@@ -1,5 +1,5 @@
-"""The people of a hub as the People page lists them: found, filtered and paged in the
-database at once, so that a page of 50 among thousands costs a few queries, whoever asks.
+"""The people of a hub as the People page lists them: found by name and group in the
+database, then by state; a page without a state filter reads the rows of its people alone.
 
 A person is a hub user, a native account (a sign-up waiting for approval is not a hub
 user yet), or both. Their states, the filters of the page:
@@ -59,42 +59,59 @@ def states(person: Person, server: str | None, locked: bool) -> set[str]:
     return found
 
 
-def everyone(db: Session) -> list[Person]:
-    """Every person, by name: four queries, whatever their number."""
-    users = {
-        u.name: u
-        for u in db.query(orm.User).options(
+MAX_IN = 500  # names a query names at most; past it, every row is read and picked from
+
+
+def names(db: Session, search: str = "", group: str = "") -> list[str]:
+    """The names of the people whose name holds ``search`` (any case) and, if given, who
+    are in ``group``, sorted: two queries of names alone."""
+    users = db.query(orm.User.name)
+    infos = db.query(UserInfo.username)
+    if search:
+        users = users.filter(orm.User.name.icontains(search, autoescape=True))
+        infos = infos.filter(UserInfo.username.icontains(search, autoescape=True))
+    if group:
+        # only hub users are members (not sign-ups waiting for approval)
+        users = users.filter(orm.User.groups.any(orm.Group.name == group))
+        infos = infos.filter(UserInfo.username.in_(users.scalar_subquery()))
+    return sorted({name for (name,) in users} | {name for (name,) in infos})
+
+
+def load(db: Session, wanted: list[str]) -> list[Person]:
+    """The people named ``wanted``, in that order, their rows as the database has them:
+    three queries, whatever their number."""
+
+    def rows(query, column):
+        if len(wanted) <= MAX_IN:
+            query = query.filter(column.in_(wanted))
+        return query
+
+    users = rows(
+        db.query(orm.User).options(
             selectinload(orm.User.groups), selectinload(orm.User._orm_spawners)
-        )
-    }
-    infos = {i.username: i for i in db.query(UserInfo)}
-    rows = {r.username: r for r in db.query(Account)}
+        ),
+        orm.User.name,
+    )
+    found = {u.name: u for u in users}
+    infos = {i.username: i for i in rows(db.query(UserInfo), UserInfo.username)}
+    accounts = rows(db.query(Account).populate_existing(), Account.username)
+    labfleet_rows = {r.username: r for r in accounts}
     return [
-        Person(name, users.get(name), infos.get(name), rows.get(name))
-        for name in sorted(users.keys() | infos.keys())
+        Person(name, found.get(name), infos.get(name), labfleet_rows.get(name)) for name in wanted
     ]
 
 
 def matching(
     people: Iterable[Person],
-    *,
-    search: str = "",
-    group: str = "",
-    state: str = "",
+    state: str,
     users: UserDict,
-    locked: Callable[[str], bool],
+    seconds_locked: Callable[[Account | None], int],
 ) -> list[Person]:
-    """The people whose name holds ``search`` (any case), in ``group``, in ``state``."""
-    needle = search.casefold()
-    found = []
-    for person in people:
-        if needle and needle not in person.name.casefold():
-            continue
-        if group and (person.user is None or group not in {g.name for g in person.user.groups}):
-            continue
-        if state and state not in states(
-            person, server_state(users, person.user), locked(person.name)
-        ):
-            continue
-        found.append(person)
-    return found
+    """The people in ``state`` (all without one)."""
+    if not state:
+        return list(people)
+    return [
+        person
+        for person in people
+        if state in states(person, server_state(users, person.user), seconds_locked(person.row) > 0)
+    ]
