@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 import requests
-from harness import run_in_kernel, running_hub, server_environment, user_token, wait_for
+from browser import log_in, needs_chromium, shot
+from harness import (
+    create_account,
+    run_in_kernel,
+    running_hub,
+    server_environment,
+    user_token,
+    wait_for,
+)
 
 from labfleet.backends import processes
 
@@ -182,3 +190,30 @@ def test_starts_past_the_limit_wait_their_turn_and_see_their_place(hub):
     # with one start at a time, the last of four waits behind others and is told so
     assert any(re.search(r"(\d+ ahead of you|you are next) \(1 starting now\)", m) for m in waited)
     assert all(messages[name][-1].startswith("Server ready") for name in names), messages
+
+
+@needs_chromium
+def test_the_spawn_page_shows_a_waiting_start_its_place(hub, page):
+    from playwright.sync_api import expect
+
+    password = create_account(hub, "tom", [])
+    hub.create_user("first")
+    # the one start allowed at a time cannot get its fork until the fork server goes on
+    forks = wait_for(lambda: fork_server_pid(hub), 120, "the fork server")
+    os.kill(forks, signal.SIGSTOP)
+    try:
+        first = threading.Thread(target=lambda: hub.api("POST", "/users/first/server"))
+        first.start()
+        wait_for(lambda: hub.user("first")["servers"].get("", {}).get("pending"), 30, "first")
+        log_in(page, hub, "tom", password)
+        page.goto(f"{hub.url}/hub/spawn/tom")
+        page.wait_for_url(re.compile(r"/hub/spawn-pending/tom"))
+        message = page.locator("#progress-message")
+        expect(message).to_have_text("Waiting to start, you are next (1 starting now)")
+        shot(page, "spawn-waiting.png")
+    finally:
+        os.kill(forks, signal.SIGCONT)
+    first.join()
+    page.wait_for_url(re.compile(r"/user/tom/"), timeout=120_000)
+    assert hub.user("tom")["servers"][""]["ready"] and hub.user("first")["servers"][""]["ready"]
+    assert page.errors == []
