@@ -223,6 +223,17 @@ def test_admin_reset_generates_a_password_and_unlocks(hub):
     assert resets == [{"source": "api", "generated": True, "must_change_password": False}]
 
 
+def test_a_user_made_on_jupyterhubs_admin_page_gets_a_password_from_a_reset(hub):
+    # JupyterHub's own "Add Users" makes a hub user with no password, who cannot log in
+    assert hub.api("POST", "/users", json={"usernames": ["ned"]}).status_code == 201
+    assert accounts(hub)["ned"]["has_password"] is False
+    listed = labfleet_api(hub, "GET", "/users", params={"state": "no_password"}).json()
+    assert "ned" in [person["name"] for person in listed["users"]]
+    assert labfleet_api(hub, "POST", "/users/ned/password", json={}).status_code == 200
+    assert accounts(hub)["ned"]["has_password"] is True
+    assert login_status(hub, "ned", reveal(hub, "ned")["ned"])[0] == 302
+
+
 # -- sign-up and approval ----------------------------------------------------------------
 
 
