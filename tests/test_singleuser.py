@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from labfleet.backends.local import LocalBackendSpawner
+from labfleet.backends.local_spawner import LocalBackendSpawner
 
 
 def imported(*command: str) -> set[str]:

@@ -8,43 +8,31 @@ isolated from each other; ``labfleet up`` says so at every start.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import pwd
 import shutil
 import stat
 import sys
-import time
 from collections import deque
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from subprocess import STDOUT
 
-from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from jupyterhub.utils import random_port
 from traitlets import Bool, Enum, Float, Integer, Unicode, default
 
 from .. import blocking
-from ..branding import lab_environment
 from ..groups import Mount
 from ..objects import safe_name, system_account_name
 from ..volumes import VolumeState
 from . import cgroups, processes
-from .accounts import Account, SystemAccounts, account_from, account_name_of, exists
+from .accounts import Account, SystemAccounts, account_from, exists
 from .admission import Admission
-from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
-from .cgroups import Limits
-from .launcher import Launch, Launcher, LauncherUnavailable, LaunchFailed
+from .base import Backend, BackendError, Problem, Usage
+from .launcher import Launcher
 from .links import LinkProblem, link, sync_links
-
-LISTENER_POLL = 0.05  # seconds between two looks for the new server's listening socket
-PLACE_POLL = 0.5  # seconds between two looks at a waiting start's place
-# the PATH of users' servers, after the users' Python environment
-SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
-# what jupyterhub.singleuser reads as it is imported: a server given them starts afresh
-FORK_UNSAFE_ENV = ("JUPYTERHUB_SINGLEUSER_EXTENSION", "JUPYTERHUB_SINGLEUSER_APP")
+from .local_spawner import SYSTEM_PATH, LocalBackendSpawner
 
 
 def unreachable_folders(path: Path) -> list[Path]:
@@ -59,213 +47,6 @@ def unreachable_folders(path: Path) -> list[Path]:
 def interpreter_folders() -> list[Path]:
     """What a server's account must reach to run the hub's Python environment."""
     return [Path(sys.prefix) / "bin", Path(sys.executable).resolve().parent, Path(sys.base_prefix)]
-
-
-class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
-    """LocalProcessSpawner on labfleet's accounts, volumes, control groups and log files."""
-
-    account: Account | None = None
-    _join_files: list[Path] = []  # the control group's files the new process joins through
-    _become_account = False
-
-    async def start(self) -> tuple[str, int]:
-        # a few starts at once, the others in turn (their spawn page shows their place)
-        async with self.backend.admission.turn(self):
-            return await self.start_admitted()
-
-    async def progress(self) -> AsyncIterator[dict]:
-        """The spawn page's messages: the start's place while it waits its turn."""
-        admission = self.backend.admission
-        shown = None
-        while (place := admission.place(self)) is not None:
-            if place != shown:
-                shown = place
-                ahead = "you are next" if place == 0 else f"{place} ahead of you"
-                message = f"Waiting to start, {ahead} ({len(admission.admitted)} starting now)"
-                yield {"progress": 10, "message": message}
-            await asyncio.sleep(PLACE_POLL)
-        yield {"progress": 50, "message": "Starting your server..."}
-
-    async def start_admitted(self) -> tuple[str, int]:
-        backend = self.backend
-        self.account = await backend.ensure_account(self.user.name)
-        problems = await backend.link_mounts(self.user.name, self.account, self.grants.mounts)
-        for problem in problems:
-            self.log.warning("Server of %s: %s", self.user.name, problem)
-        limits = Limits(self.mem_limit, self.cpu_limit, backend.max_processes or None)
-        containment = backend.containment
-        # whatever an earlier server of this account left is ended first
-        await backend.end_processes(self.user.name)
-        await blocking.run(blocking.FILES, containment.prepare, self.account.name, limits)
-        self._join_files = containment.join_files(self.account.name)
-        prefix = containment.command_prefix(
-            self.account.name, self.account.uid, self.account.gid, limits
-        )
-        # a systemd scope becomes the account itself; otherwise the new process does
-        self._become_account = backend.isolate_users and not prefix
-        log = backend.log_file(self.user.name)
-        forked = not prefix and await self.start_forked(log)
-        if forked:
-            ip, port = self.ip or "127.0.0.1", self.port
-        else:
-            ip, port = await self.start_process(prefix, log)
-        try:
-            await self.wait_for_own_listener(port)
-        except Exception:
-            await self.stop(now=True)
-            raise
-        return ip, port
-
-    async def start_forked(self, log: Path) -> bool:
-        """Start the server as a child of the fork server; False when it cannot (then
-        nothing was started): not the default command, or the fork server not ready."""
-        backend = self.backend
-        if not backend.fork_server or self.shell_cmd or self.cmd != self._cmd_default():
-            return False
-        if self.port == 0:
-            self.port = random_port()
-        env = self.get_env()
-        if any(name in env for name in FORK_UNSAFE_ENV):
-            return False
-        account = self.account
-        launch = Launch(
-            argv=self.get_args(),
-            env=env,
-            cwd=str(account.home),
-            log=str(log),
-            append=self.restarting,
-            join=[str(f) for f in self._join_files],
-            account=(
-                {"name": account.name, "uid": account.uid, "gid": account.gid}
-                if self._become_account
-                else None
-            ),
-        )
-        try:
-            self.pid = await backend.launcher.launch(launch)
-            self.proc = None  # an earlier start's process, if it had one
-        except LauncherUnavailable as e:
-            self.log.info("Starting %s's server without the fork server: %s", self.user.name, e)
-            return False
-        except LaunchFailed as e:
-            raise BackendError(500, f"{self.user.name}'s server could not start: {e}") from None
-        self.log.info("Started %s's server from the fork server (pid %s)", self.user.name, self.pid)
-        return True
-
-    async def start_process(self, prefix: list[str], log: Path) -> tuple[str, int]:
-        """Start the server as a new process (LocalProcessSpawner's way)."""
-        configured_cmd = self.cmd
-        self.cmd = [*prefix, *configured_cmd]
-        try:
-            # a fresh start begins a fresh log; a restart in place continues it
-            with log.open("ab" if self.restarting else "wb") as output:
-                # the server writes its output to the log; the hub keeps only its own
-                self.popen_kwargs = {**self.popen_kwargs, "stdout": output, "stderr": STDOUT}
-                return await super().start()
-        finally:
-            self.cmd = configured_cmd
-
-    async def wait_for_own_listener(self, port: int) -> None:
-        """Return once the server's own process listens on ``port``.
-
-        Another account's process on that port (bound in the moment before the server
-        could) is never taken for the server: the start fails, naming the account.
-        """
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            found = await blocking.run(blocking.FILES, processes.listener, port)
-            if found is not None:
-                if await blocking.run(
-                    blocking.FILES, self.backend.owns, self.account, found, self.pid
-                ):
-                    return
-                owner = account_name_of(found.uid)
-                raise BackendError(
-                    500,
-                    f"port {port} of {self.user.name}'s server is held by another process "
-                    f"(account {owner}); the server was not started",
-                )
-            if self.proc is not None and self.proc.poll() is not None:
-                raise BackendError(
-                    500, f"{self.user.name}'s server exited ({self.proc.returncode}): see its log"
-                )
-            if self.proc is None and processes.process_uid(self.pid) is None:
-                raise BackendError(500, f"{self.user.name}'s server exited: see its log")
-            await asyncio.sleep(LISTENER_POLL)
-        raise BackendError(
-            504, f"{self.user.name}'s server did not listen within {self.start_timeout}s"
-        )
-
-    def load_state(self, state: dict) -> None:
-        """The state kept for a server the hub adopts after a restart: its pid, and the token
-        it runs with, read from its own environment once it is sure to be the server."""
-        super().load_state(state)
-        if self.pid and not self.api_token:
-            account = self.backend.account_of(self.user.name)
-            if account and processes.process_uid(self.pid) == account.uid:
-                self.account = account
-                self.api_token = processes.environment(self.pid).get("JUPYTERHUB_API_TOKEN", "")
-
-    async def poll(self) -> int | None:
-        """None while the server runs; not running once it is a zombie (a server that
-        outlived its hub has no parent to reap it) or its port is another's."""
-        status = await super().poll()
-        if status is None and self.proc is None and processes.process_uid(self.pid) is None:
-            return 0
-        if status is not None or self.server is None or self.pending or self.account is None:
-            return status
-        found = await blocking.run(blocking.FILES, processes.listener, self.server.port)
-        if found is not None and not await blocking.run(
-            blocking.FILES, self.backend.owns, self.account, found, self.pid
-        ):
-            self.log.warning(
-                "Port %s of %s's server is held by another account's process",
-                self.server.port, self.user.name,
-            )  # fmt: skip
-            return 1
-        return status
-
-    async def stop(self, now: bool = False) -> None:
-        await super().stop(now=now)
-        # what the server's processes left running ends with it
-        await self.backend.end_processes(self.user.name)
-
-    @default("notebook_dir")
-    def _notebook_dir_default(self) -> str:
-        return str(self.backend.home_dir(self.user.name))
-
-    @default("cmd")
-    def _cmd_default(self) -> list[str]:
-        # the hub's own environment, by absolute path: accounts have no PATH of ours;
-        # labfleet's launcher of jupyterhub-singleuser, which starts it faster
-        return [sys.executable, "-m", "labfleet.singleuser"]
-
-    def make_preexec_fn(self, name: str):
-        """Join the server's control group, then become its account (unless systemd does)."""
-        join = [os.fsencode(f) for f in self._join_files]
-        setuid = set_user_setuid(self.account.name) if self._become_account else None
-
-        def preexec() -> None:
-            pid = str(os.getpid()).encode()
-            for path in join:
-                fd = os.open(path, os.O_WRONLY)
-                try:
-                    os.write(fd, pid)
-                finally:
-                    os.close(fd)
-            if setuid is not None:
-                setuid()
-
-        return preexec
-
-    def user_env(self, env: dict[str, str]) -> dict[str, str]:
-        env["USER"] = self.account.name
-        env["HOME"] = str(self.account.home)
-        env["SHELL"] = self.account.shell
-        # a clean PATH: the users' Python environment and the system's, nothing of root's
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), *SYSTEM_PATH])
-        env.update(lab_environment(self.labfleet.lab_folder))
-        return env
 
 
 class LocalBackend(Backend):
