@@ -306,7 +306,8 @@ class LabFleetAuthenticator(NativeAuthenticator):
         if info is not None:
             self.raise_if_locked(username)
             attempt = self.count_attempt(username)  # counted now, forgotten if it succeeds
-        hashed = info.password if info is not None else passwords.dummy_hash()
+        # an unknown name is checked against a dummy hash, on the pool too (never the loop)
+        hashed = info.password if info is not None else None
         right = await passwords.averify(data.get("password", ""), hashed)
         if info is not None and right:
             self.successful_login(username)

@@ -40,9 +40,13 @@ def dummy_hash() -> bytes:
     return hash_password(secrets.token_urlsafe(32))
 
 
-def verify(password: str, hashed: bytes) -> bool:
-    """Whether ``password`` matches ``hashed`` (False, not an error, when it is too long)."""
+def verify(password: str, hashed: bytes | None) -> bool:
+    """Whether ``password`` matches ``hashed`` (False, not an error, when it is too long).
+    No hash (an unknown name): checked against :func:`dummy_hash`, as slowly, and False."""
     encoded = password.encode()
+    if hashed is None:
+        bcrypt.checkpw(encoded[:MAX_BYTES], dummy_hash())
+        return False
     return len(encoded) <= MAX_BYTES and bcrypt.checkpw(encoded, hashed)
 
 
@@ -51,6 +55,8 @@ async def ahash(password: str, pool: blocking.Pool = blocking.HASHING) -> bytes:
     return await blocking.run(pool, hash_password, password)
 
 
-async def averify(password: str, hashed: bytes, pool: blocking.Pool = blocking.LOGINS) -> bool:
+async def averify(
+    password: str, hashed: bytes | None, pool: blocking.Pool = blocking.LOGINS
+) -> bool:
     """:func:`verify` on ``pool`` (the logins' by default)."""
     return await blocking.run(pool, verify, password, hashed)
