@@ -59,9 +59,13 @@ def start_hub(name: str, subdomains: bool) -> Hub:
     instance = Hub(make_root(name), name=name)
     if subdomains:
         instance.update_config({"hub": {"subdomain_host": f"http://hub.localhost:{instance.port}"}})
-    instance.start()
-    instance.create_user("alice")
-    instance.spawn("alice")
+    try:
+        instance.start()
+        instance.create_user("alice")
+        instance.spawn("alice")
+    except BaseException:
+        instance.cleanup()  # a fixture that fails leaves no hub or proxy running
+        raise
     return instance
 
 
