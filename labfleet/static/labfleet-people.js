@@ -9,7 +9,7 @@
   "use strict";
 
   const { el, modalOf, formatDuration } = window.labfleet;
-  const { page, api, baseUrl, enc, call, say, busy, fromTemplate, timeOf, reveal, credentialsTable, accountUrl, changed } =
+  const { page, api, baseUrl, enc, call, say, busy, onRowAction, fromTemplate, timeOf, reveal, credentialsTable, accountUrl, changed } =
     window.labfleet.peoplePage;
   const $ = (selector, root = page) => root.querySelector(selector);
   const me = page.dataset.me;
@@ -375,14 +375,8 @@
   };
   const IN_A_MODAL = ["reset", "suspend", "rename", "delete", "reveal"];
 
-  $("#lf-user-rows").addEventListener("click", (event) => {
-    const button = event.target.closest("[data-action]");
-    const row = button && button.closest("tr[data-name]");
-    if (!row) return;
-    busy(button, async () => {
-      await ACTIONS[button.dataset.action](row.dataset.name);
-      if (!IN_A_MODAL.includes(button.dataset.action)) changed();
-    });
+  onRowAction($("#lf-user-rows"), ACTIONS, (action) => {
+    if (!IN_A_MODAL.includes(action)) changed();
   });
 
   // -- confirmed in a modal: reset, suspend, rename, delete ------------------------------

@@ -228,15 +228,21 @@
     },
   };
 
-  $("#lf-signups").addEventListener("click", (event) => {
-    const button = event.target.closest("[data-action]");
-    const row = button && button.closest("tr[data-name]");
-    if (!row) return;
-    busy(button, async () => {
-      await SIGNUP_ACTIONS[button.dataset.action](row.dataset.name);
-      changed();
+  /** Clicks on a [data-action] button of a row (tr[data-name]) of ``rows`` run
+   * ``actions[action](name)`` while the button is busy, then ``after(action)``. */
+  function onRowAction(rows, actions, after) {
+    rows.addEventListener("click", (event) => {
+      const button = event.target.closest("[data-action]");
+      const row = button && button.closest("tr[data-name]");
+      if (!row) return;
+      busy(button, async () => {
+        await actions[button.dataset.action](row.dataset.name);
+        after(button.dataset.action);
+      });
     });
-  });
+  }
+
+  onRowAction($("#lf-signups"), SIGNUP_ACTIONS, changed);
 
   function changed() {
     page.dispatchEvent(new Event("labfleet:people-changed"));
@@ -245,5 +251,5 @@
   page.addEventListener("labfleet:people-changed", refreshSignups);
   refreshSignups();
 
-  window.labfleet.peoplePage = { page, api, baseUrl, enc, call, say, busy, fromTemplate, timeOf, reveal, credentialsTable, accountUrl, changed };
+  window.labfleet.peoplePage = { page, api, baseUrl, enc, call, say, busy, onRowAction, fromTemplate, timeOf, reveal, credentialsTable, accountUrl, changed };
 })();
