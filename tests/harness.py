@@ -195,10 +195,21 @@ class Hub:
         The answer is the form's own: 302 onwards when the password is right. The
         redirect is not followed, since it would start the user's server.
         """
+        session = self.login_session(headers)
+        return session, self.post_login(session, username, password)
+
+    def login_session(self, headers: dict[str, str] | None = None) -> requests.Session:
+        """A browser's session on the login form: its XSRF cookie set, nothing posted."""
         session = requests.Session()
         session.headers.update(headers or {})
         session.get(f"{self.url}/hub/login", timeout=10).raise_for_status()
-        response = session.post(
+        return session
+
+    def post_login(
+        self, session: requests.Session, username: str, password: str
+    ) -> requests.Response:
+        """Post the login form of ``session`` (see :meth:`login`)."""
+        return session.post(
             f"{self.url}/hub/login",
             data={
                 "username": username,
@@ -208,7 +219,6 @@ class Hub:
             timeout=30,
             allow_redirects=False,
         )
-        return session, response
 
     def user(self, name: str) -> dict:
         response = self.api("GET", f"/users/{name}")
