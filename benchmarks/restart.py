@@ -19,7 +19,6 @@ its port is its own. The ratio labfleet/stock says what that costs.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import time
@@ -31,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
 from harness import Hub, make_root  # noqa: E402
-from spawn import ACCOUNT_PREFIX, StockHub, benchmark_run, create_account  # noqa: E402
+from spawn import ACCOUNT_PREFIX, StockHub, benchmark_run, create_account, require_root  # noqa: E402
 
 from labfleet.objects import system_account_name  # noqa: E402
 
@@ -64,8 +63,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=20, help="servers per hub (default 20)")
     n = parser.parse_args().n
-    if os.geteuid() != 0:
-        sys.exit("restart.py runs as root: both hubs start servers as system accounts")
+    require_root("restart.py")
 
     names = [f"r{i:02d}" for i in range(n)]
     labfleet = Hub(

@@ -21,7 +21,6 @@ The hubs run one after the other, never together, each with a warm-up start firs
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import sys
@@ -35,7 +34,7 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import Hub, make_root  # noqa: E402
-from spawn import ACCOUNT_PREFIX, StockHub, benchmark_run, create_account, percentile  # noqa: E402
+from spawn import ACCOUNT_PREFIX, StockHub, benchmark_run, create_account, percentile, require_root  # noqa: E402
 
 from labfleet.backends import processes  # noqa: E402
 from labfleet.objects import system_account_name  # noqa: E402
@@ -115,8 +114,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=30, help="people pressing Start (default 30)")
     n = parser.parse_args().n
-    if os.geteuid() != 0:
-        sys.exit("rush.py runs as root: both hubs start servers as system accounts")
+    require_root("rush.py")
 
     names = [f"w{i:02d}" for i in range(n)]
     stock_users = [f"{ACCOUNT_PREFIX}{name}s" for name in names]

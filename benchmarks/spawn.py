@@ -119,6 +119,12 @@ def remove_accounts(accounts: Iterable[str]) -> None:
         subprocess.run(["userdel", account], capture_output=True, check=False)
 
 
+def require_root(script: str) -> None:
+    """Exit with a message unless run as root (both hubs start servers as system accounts)."""
+    if os.geteuid() != 0:
+        sys.exit(f"{script} runs as root: both hubs start servers as system accounts")
+
+
 @contextlib.contextmanager
 def benchmark_run(hubs: list[Hub], accounts: Sequence[str] = ()) -> Iterator[None]:
     """The harness set up for a benchmark: hub logs in a temporary folder, fast polls, no
@@ -168,8 +174,7 @@ def main() -> int:
     n = parser.parse_args().n
     if n < 1:
         parser.error("-n must be at least 1")
-    if os.geteuid() != 0:
-        sys.exit("spawn.py runs as root: both hubs start servers as system accounts")
+    require_root("spawn.py")
 
     labfleet_config = {"local": {"account_prefix": ACCOUNT_PREFIX}}
     labfleet = Hub(make_root("bench"), labfleet_config, name="labfleet")

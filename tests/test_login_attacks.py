@@ -112,19 +112,21 @@ def test_names_are_one_form_and_lookalikes_are_refused(hub):
     assert login_status(hub, unicodedata.normalize("NFD", "josé"), password)[0] == 302
 
 
-def test_pending_signups_stay_under_the_cap_when_they_come_at_once(hub):
-    def sign_up(i: int) -> None:
-        session = requests.Session()
-        session.get(f"{hub.url}/hub/labfleet/signup", timeout=30)
-        session.post(
-            f"{hub.url}/hub/labfleet/signup",
-            data={"username": f"crowd{i}", "password": "amber-forest-lake",
-                  "password_confirmation": "amber-forest-lake",
-                  "_xsrf": session.cookies.get("_xsrf", path="/hub/")},
-            timeout=60,
-        )  # fmt: skip
+def sign_up(hub, name: str) -> int:
+    """Fill in and send the sign-up form as a browser does; the answer's status."""
+    session = requests.Session()
+    session.get(f"{hub.url}/hub/labfleet/signup", timeout=30)
+    return session.post(
+        f"{hub.url}/hub/labfleet/signup",
+        data={"username": name, "password": "amber-forest-lake",
+              "password_confirmation": "amber-forest-lake",
+              "_xsrf": session.cookies.get("_xsrf", path="/hub/")},
+        timeout=60,
+    ).status_code  # fmt: skip
 
-    threads = [threading.Thread(target=sign_up, args=(i,)) for i in range(12)]
+
+def test_pending_signups_stay_under_the_cap_when_they_come_at_once(hub):
+    threads = [threading.Thread(target=sign_up, args=(hub, f"crowd{i}")) for i in range(12)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -134,19 +136,7 @@ def test_pending_signups_stay_under_the_cap_when_they_come_at_once(hub):
     # the address made 5 sign-ups; 2 more are allowed this hour, then 429
     for name in [a["name"] for a in pending]:
         labfleet_api(hub, "DELETE", f"/users/{name}/account", json={"delete_volumes": False})
-    statuses = []
-    for i in range(3):
-        session = requests.Session()
-        session.get(f"{hub.url}/hub/labfleet/signup", timeout=30)
-        statuses.append(
-            session.post(
-                f"{hub.url}/hub/labfleet/signup",
-                data={"username": f"later{i}", "password": "amber-forest-lake",
-                      "password_confirmation": "amber-forest-lake",
-                      "_xsrf": session.cookies.get("_xsrf", path="/hub/")},
-                timeout=60,
-            ).status_code
-        )  # fmt: skip
+    statuses = [sign_up(hub, f"later{i}") for i in range(3)]
     assert statuses == [200, 200, 429]
 
 
