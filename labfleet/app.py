@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +31,8 @@ from .culling import Culling
 from .db import migrate
 from .gpu import Gpu, GpuStatus, detect
 from .groups import Groups, Rules, group_warnings, not_applied, with_configured_groups
+from .notify.broadcaster import Broadcaster, ProxyRoute
+from .notify.config import Notifications
 from .operations import Operations
 from .proxy import LabFleetProxy
 from .settings import Section, SectionTable
@@ -69,6 +72,7 @@ COMPONENTS: dict[str, tuple[str, type[Configurable]]] = {
     "branding": ("branding", Branding),
     "gpu": ("gpu", Gpu),
     "audit": ("audit_log", AuditLog),
+    "notifications": ("notifications", Notifications),
 }
 
 CULLER_ROLE = {
@@ -430,6 +434,30 @@ class LabFleet(JupyterHub):
             self.log.warning(warning)
         return status
 
+    def init_broadcaster(self) -> Broadcaster:
+        """Broadcasts to users' servers, with the secret their keys derive from."""
+        secret_file = self.hub_dir / "notify_secret"
+        if not secret_file.exists():
+            fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+        route = ProxyRoute.of(self.bind_url)
+        # the control panel, where a user extends a session: absolute when the hub has an
+        # address of its own, else on the origin of the JupyterLab that shows the link
+        public = self.public_url or self.base_url
+        broadcaster = Broadcaster(
+            db=self.db,
+            users=lambda: self.users,
+            config=self.notifications,
+            culling_config=self.culling,
+            secret=secret_file.read_bytes(),
+            route=route,
+            panel_url=f"{public}hub/home",
+            log=self.log,
+        )
+        self.proxy.route_listeners.append(broadcaster.server_routed)
+        return broadcaster
+
     def settings_source(self) -> SettingsSource:
         """What the settings page reports: the sections and the objects they configure."""
         objects = {
@@ -461,6 +489,7 @@ class LabFleet(JupyterHub):
             lab_folder=self.init_branding(),
             gpu=gpu,
             settings=self.settings_source(),
+            broadcaster=self.init_broadcaster(),
         )
         brand = hub_brand(self.branding, self.hub_prefix)
         self.template_vars = {
@@ -476,6 +505,7 @@ class LabFleet(JupyterHub):
         await super().start()
         # once the hub answers: what the backend runs beside it does not delay it
         self.runtime.start_helpers()
+        self.tornado_settings["labfleet"].broadcaster.start()
         start_pruning(self.db, self.audit_log, self.log)
 
     def init_handlers(self) -> None:

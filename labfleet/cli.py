@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__, configfile, running, settings
 from .auth import users_cli
+from .notify import broadcast_cli
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -210,6 +211,7 @@ def parser() -> argparse.ArgumentParser:
     svc.set_defaults(func=cmd_service)
 
     users_cli.add_parser(sub, with_config)
+    broadcast_cli.add_parser(sub, with_config)
     return p
 
 

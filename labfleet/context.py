@@ -17,6 +17,7 @@ from .branding import Branding
 from .culling import Culling
 from .gpu import GpuStatus
 from .groups import Groups, Rules, views
+from .notify.broadcaster import Broadcaster
 from .operations import Operations
 from .settings_report import SettingsSource
 
@@ -38,6 +39,7 @@ class LabFleetContext:
     lab_folder: Path | None  # JupyterLab's branding (Jupyter configuration), if any
     gpu: GpuStatus  # what GPU detection found at start
     settings: SettingsSource
+    broadcaster: Broadcaster
 
     def group_view(self, group: orm.Group, running: Callable[[orm.User], bool]) -> dict[str, Any]:
         """A group as the API and the groups page show it."""

@@ -8,6 +8,7 @@ deadline through its cull arbiter, so what the user sees is what the culler does
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 from traitlets import Bool, Integer
@@ -15,8 +16,6 @@ from traitlets.config import Configurable
 
 from .db.models import SessionExtension
 from .timestamps import iso, utc
-
-WARNING_SECONDS = 600
 
 
 class Culling(Configurable):
@@ -36,6 +35,14 @@ class Culling(Configurable):
 
     max_extension_hours = Integer(
         8, min=0, help="Whole hours a user may add to the idle timeout of a running server."
+    ).tag(config=True)
+
+    warning_minutes = Integer(
+        10,
+        min=0,
+        help="Minutes before a server is stopped for being idle when its user is warned: the "
+        "control panel shows it, and a notification in JupyterLab says when, with a link to "
+        "the panel to extend (0: no warning).",
     ).tag(config=True)
 
 
@@ -72,9 +79,22 @@ def session_info(
     info.update(
         deadline=iso(deadline),
         seconds_left=seconds_left,
-        warning=seconds_left < WARNING_SECONDS,
+        warning=seconds_left < 60 * culling.warning_minutes,
     )
     return info
+
+
+def spawner_session(culling: Culling, db: Session, spawner: Any, now: datetime) -> dict:
+    """:func:`session_info` of a JupyterHub spawner (its user's default server)."""
+    started = utc(spawner.orm_spawner.started)
+    return session_info(
+        culling,
+        now=now,
+        running=spawner.ready,
+        started=started,
+        last_activity=utc(spawner.orm_spawner.last_activity),
+        extended_hours=extended_hours(db, spawner.user.name, started),
+    )
 
 
 def extended_hours(db: Session, username: str, started: datetime | None) -> int:

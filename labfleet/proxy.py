@@ -59,6 +59,10 @@ class LabFleetProxy(ConfigurableHTTPProxy):
         came from (the audit log records it). Any other client's are dropped.""",
     ).tag(config=True)
 
+    route_listeners = List(
+        help="Called with the user whenever a route to a user's server is added."
+    )
+
     @default("command")
     def _command_default(self) -> list[str]:
         trusted = ",".join(self.trusted_proxies)
@@ -75,6 +79,8 @@ class LabFleetProxy(ConfigurableHTTPProxy):
             self.log.info("Not routing to %s's server while it restarts", user.name)
             return
         await super().add_user(user, server_name)
+        for listener in self.route_listeners:
+            listener(user)
 
 
 class StreamingProxyHandler(handlers.ProxyHandler):

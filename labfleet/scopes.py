@@ -32,9 +32,11 @@ USER_SCOPES = [f"{scope}!user" for scope in CUSTOM_SCOPES]
 # holders of ADMIN_USERS (JupyterHub's admins) may use them all
 AUDIT = "custom:labfleet:audit"
 SETTINGS = "custom:labfleet:settings"
+NOTIFY = "custom:labfleet:notify"
 PLATFORM_SCOPES = {
     AUDIT: {"description": "Read the audit log."},
     SETTINGS: {"description": "Read the platform's settings (secrets masked) and GPU status."},
+    NOTIFY: {"description": "Broadcast notifications to users' servers and read their history."},
 }
 
 # JupyterHub's own scopes that labfleet's routes accept

@@ -20,6 +20,7 @@ def served() -> dict[str, dict[str, list[str]]]:
     routes = {}
     for pattern, handler, *_ in default_handlers:
         path = re.sub(r"\(\[\^/\]\+\)", "{name}", pattern.removeprefix("/api/labfleet"))
+        path = path.replace("([0-9]+)", "{id}")
         routes[path] = {
             method: list(declared_scopes(getattr(handler, method)) or ())
             for method in METHODS

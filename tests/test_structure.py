@@ -141,7 +141,12 @@ def test_the_settings_module_is_a_leaf():
 
 
 # the processes' entry points: the command, the culler service, the fork server's children
-READS_ENVIRONMENT = {"labfleet.cli", "labfleet.culler", "labfleet.singleuser.forkserver"}
+READS_ENVIRONMENT = {
+    "labfleet.cli",
+    "labfleet.culler",
+    "labfleet.singleuser.forkserver",
+    "labfleet.singleuser.__main__",
+}
 
 
 def environment_readers() -> set[str]:

@@ -1,6 +1,17 @@
 """labfleet's JSON API under /hub/api/labfleet, one module per resource."""
 
-from . import audit, credentials, environment, groups, servers, sessions, settings, users, volumes
+from . import (
+    audit,
+    credentials,
+    environment,
+    groups,
+    notifications,
+    servers,
+    sessions,
+    settings,
+    users,
+    volumes,
+)
 
 default_handlers: list[tuple] = [
     *servers.default_handlers,
@@ -12,6 +23,7 @@ default_handlers: list[tuple] = [
     *credentials.default_handlers,
     *audit.default_handlers,
     *settings.default_handlers,
+    *notifications.default_handlers,
 ]
 
 # labfleet's versions of JupyterHub's own routes

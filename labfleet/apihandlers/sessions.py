@@ -18,16 +18,8 @@ class SessionBase(LabFleetAPIHandler):
     """What the session routes share: the session of a user, as the API answers it."""
 
     def session(self, user: User) -> dict:
-        spawner = user.spawner
-        started = utc(spawner.orm_spawner.started)
-        return culling.session_info(
-            self.labfleet.culling,
-            now=datetime.now(timezone.utc),
-            running=spawner.ready,
-            started=started,
-            last_activity=utc(spawner.orm_spawner.last_activity),
-            extended_hours=culling.extended_hours(self.db, user.name, started),
-        )
+        now = datetime.now(timezone.utc)
+        return culling.spawner_session(self.labfleet.culling, self.db, user.spawner, now)
 
 
 class SessionAPIHandler(SessionBase):

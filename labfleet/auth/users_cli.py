@@ -14,24 +14,17 @@ from __future__ import annotations
 
 import argparse
 import csv
-import getpass
 import io
-import json
 import os
 import sys
 import unicodedata
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
-TIMEOUT = 600  # bcrypt takes ~0.25 s a password: a large roster takes minutes
+from ..hub_client import HubError, hub_api, post, read_token
+from ..scopes import ADMIN_USERS
+
 STATUSES = ("created", "updated", "unchanged", "rejected")
-
-
-class HubError(Exception):
-    """The hub could not be reached or refused the request."""
 
 
 def add_parser(sub: argparse._SubParsersAction, with_config: Callable) -> None:
@@ -84,49 +77,6 @@ def cmd_unlock(args: argparse.Namespace) -> int:
     return 0
 
 
-def hub_api(config_path: Path, url: str | None) -> str:
-    """The base URL of labfleet's API on the running hub."""
-    if url:
-        return url.rstrip("/") + "/hub/api/labfleet"
-    from ..app import LabFleet
-
-    app = LabFleet.from_file(config_path)
-    bound = urlsplit(app.bind_url)
-    netloc = bound.netloc
-    if bound.hostname in (None, "", "0.0.0.0", "::"):
-        # listening everywhere: this machine answers on loopback
-        netloc = f"127.0.0.1:{bound.port}" if bound.port else "127.0.0.1"
-    return f"{bound.scheme}://{netloc}{app.hub_prefix}api/labfleet"
-
-
-def read_token(path: Path | None) -> str:
-    if path is not None:
-        return path.read_text().strip()
-    if not sys.stdin.isatty():
-        raise HubError("give --token-file: there is no terminal to ask for the token")
-    return getpass.getpass("API token with the admin:users scope (from the hub's Token page): ")
-
-
-def post(url: str, token: str, body: dict) -> dict:
-    request = urllib.request.Request(
-        url,
-        data=json.dumps(body).encode(),
-        method="POST",
-        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            return json.load(response)
-    except urllib.error.HTTPError as e:
-        try:
-            message = json.load(e).get("message", e.reason)
-        except ValueError:
-            message = e.reason
-        raise HubError(f"the hub answered {e.code}: {message}") from None
-    except urllib.error.URLError as e:
-        raise HubError(f"cannot reach the hub at {url}: {e.reason}") from None
-
-
 def report_lines(report: dict) -> list[str]:
     rows = sorted(
         (
@@ -166,7 +116,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 2
     try:
         api = hub_api(Path(args.config), args.url)
-        token = read_token(args.token_file)
+        token = read_token(args.token_file, ADMIN_USERS)
         body = {"roster": roster, "must_change_password": args.must_change_password}
         report = post(f"{api}/users/import", token, body)
         credentials = (

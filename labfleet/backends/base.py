@@ -17,6 +17,7 @@ from traitlets.config import LoggingConfigurable
 from .. import environment
 from ..gpu import gpu_devices, gpu_environment
 from ..groups import BackendFacts, Grants, PropertiesError, start_grants, start_notices
+from ..notify.tickets import KEY_ENVIRONMENT
 from ..volumes import VolumeState
 
 if TYPE_CHECKING:
@@ -234,6 +235,9 @@ class LabFleetSpawner(LoggingConfigurable):
         env = super().get_env()
         env.update(gpu_environment(self.gpus))
         env.update(self.grants.environment)
+        # the key of the hub's notification tickets for this server (taken out of the
+        # environment as the server starts, see labfleet.singleuser)
+        env[KEY_ENVIRONMENT] = self.labfleet.broadcaster.server_key(self.server.base_url)
         return env
 
     async def poll_and_notify(self):

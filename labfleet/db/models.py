@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -68,3 +68,41 @@ class Account(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     last_failed_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     signed_up: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Broadcast(Base):
+    """A notification sent (or to be sent) to users' running JupyterLab sessions."""
+
+    __tablename__ = "labfleet_broadcasts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32), default="broadcast")  # or "cull-warning"
+    message: Mapped[str] = mapped_column(Text)
+    type: Mapped[str] = mapped_column(String(32))
+    auto_close: Mapped[bool] = mapped_column(Boolean)
+    link: Mapped[str | None] = mapped_column(Text)
+    recipients: Mapped[dict] = mapped_column(JSON)  # {"all": true} | {"groups": [...]} | ...
+    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), index=True)  # scheduled|sending|sent|...
+    sent: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    seconds: Mapped[float | None] = mapped_column(Float)  # the delivery's wall time
+    delivered: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BroadcastResult(Base):
+    """What became of one broadcast for one recipient."""
+
+    __tablename__ = "labfleet_broadcast_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(
+        ForeignKey("labfleet_broadcasts.id", ondelete="CASCADE"), index=True
+    )
+    username: Mapped[str] = mapped_column(String(255), index=True)
+    delivered: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(Text, default="")  # why it failed, in words
+    seconds: Mapped[float] = mapped_column(Float)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

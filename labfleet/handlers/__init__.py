@@ -7,7 +7,7 @@ from jupyterhub.user import User
 
 from ..authz import declared_scopes, holds_any
 from ..context import LabFleetContext
-from . import audit, branding, environment, groups, panel, settings, users
+from . import audit, branding, environment, groups, notifications, panel, settings, users
 
 default_handlers: list[tuple] = [
     *groups.default_handlers,
@@ -17,6 +17,7 @@ default_handlers: list[tuple] = [
     *branding.default_handlers,
     *users.default_handlers,
     *panel.default_handlers,
+    *notifications.default_handlers,
 ]
 
 
@@ -35,6 +36,7 @@ class Navigation:
         ("People", "labfleet/users", users.UsersPageHandler),
         ("Environment", "labfleet/environment", environment.EnvironmentPageHandler),
         ("Groups", "labfleet/groups", groups.GroupsPageHandler),
+        ("Notifications", "labfleet/notifications", notifications.NotificationsPage),
         ("Settings", "labfleet/settings", settings.SettingsPage),
         ("Audit", "labfleet/audit", audit.AuditPage),
     )
