@@ -4,11 +4,13 @@
 #   1. debootstrap a minimal Debian root file system (cached as a tarball),
 #   2. `docker import` it as a base image,
 #   3. `docker build` the lab image on top: user jovyan (uid 1000) and a venv
-#      in /opt/lab with JupyterHub and JupyterLab.
+#      in /opt/lab with JupyterHub, JupyterLab, the notifications extension and
+#      labfleet's own single-user part (this checkout, without its dependencies).
 #
 # Usage: scripts/build-lab-image.sh [--force] [--refresh-rootfs] [TAG]
-#   TAG               image tag (default labfleet-lab:latest)
-#   --force           rebuild the image even if TAG exists (reuses the rootfs)
+#   TAG               image tag (default labfleet-lab:latest); rebuilt when this
+#                     checkout's labfleet differs from the one in the image
+#   --force           rebuild the image even if TAG is up to date (reuses the rootfs)
 #   --refresh-rootfs  also redo debootstrap (implies --force)
 #
 # Environment:
@@ -21,6 +23,8 @@ VARIANT=minbase
 PACKAGES=(python3 python3-venv python3-pip ca-certificates)
 JUPYTERHUB_SPEC='jupyterhub>=6.1,<7'
 JUPYTERLAB_SPEC='jupyterlab>=4.2'
+NOTIFICATIONS_SPEC='jupyterlab-notifications-extension>=1.2.29'
+REPO=$(cd "$(dirname "$0")/.." && pwd)
 # extra jovyan-owned directories: volume mount points (workspace, .cache: labfleet's defaults)
 LAB_DIRS=(/home/jovyan/work /home/jovyan/workspace /home/jovyan/.cache)
 ROOTFS_RECIPE=1   # bump when the rootfs preparation below changes
@@ -50,8 +54,15 @@ done
 docker version >/dev/null 2>&1 \
     || die "the Docker engine does not answer (run scripts/start-dockerd.sh)"
 
-if ((!FORCE)) && docker image inspect "$TAG" >/dev/null 2>&1; then
-    say "$TAG already exists ($(docker image inspect -f '{{.Size}}' "$TAG" | numfmt --to=si --suffix=B)); use --force to rebuild"
+# what of this checkout goes into the image: labfleet's package and its Jupyter configuration
+source_hash() {
+    (cd "$REPO" && find labfleet jupyter-config pyproject.toml README.md -type f \
+        ! -path '*/__pycache__/*' ! -name '*.pyc' -print0 | sort -z | xargs -0 sha256sum) \
+        | sha256sum | cut -c1-16
+}
+SOURCE=$(source_hash)
+if ((!FORCE)) && [[ $(docker image inspect -f '{{index .Config.Labels "org.labfleet.source"}}' "$TAG" 2>/dev/null) == "$SOURCE" ]]; then
+    say "$TAG is up to date ($(docker image inspect -f '{{.Size}}' "$TAG" | numfmt --to=si --suffix=B)); use --force to rebuild"
     exit 0
 fi
 
@@ -217,6 +228,9 @@ fi
 CTX=$WORK/context
 mkdir -p "$CTX"
 pip_conf >"$CTX/pip.conf"
+mkdir "$CTX/labfleet-src"
+(cd "$REPO" && tar --exclude=__pycache__ -cf - labfleet jupyter-config pyproject.toml README.md) \
+    | tar -xf - -C "$CTX/labfleet-src"
 
 entrypoint=''
 if [[ " ${include[*]} " == *" tini "* ]]; then
@@ -237,13 +251,18 @@ RUN useradd --uid 1000 --user-group --create-home --home-dir /home/jovyan \\
         --shell /bin/bash jovyan \\
  && install -d -o jovyan -g jovyan ${LAB_DIRS[*]} \\
  && python3 -m venv /opt/lab \\
- && /opt/lab/bin/pip install --no-cache-dir '$JUPYTERHUB_SPEC' '$JUPYTERLAB_SPEC' \\
+ && /opt/lab/bin/pip install --no-cache-dir '$JUPYTERHUB_SPEC' '$JUPYTERLAB_SPEC' '$NOTIFICATIONS_SPEC' \\
  && rm -rf /root/.cache /tmp/*
+# labfleet's single-user part, in a layer of its own: a change of labfleet rebuilds only it
+COPY labfleet-src /tmp/labfleet-src
+RUN /opt/lab/bin/pip install --no-cache-dir --no-deps /tmp/labfleet-src \\
+ && rm -rf /root/.cache /tmp/*
+LABEL org.labfleet.source=$SOURCE
 $entrypoint
 USER jovyan
 WORKDIR /home/jovyan
 EXPOSE 8888
-CMD ["jupyterhub-singleuser"]
+CMD ["/opt/lab/bin/python", "-m", "labfleet.singleuser"]
 EOF
 
 say "building $TAG"

@@ -20,6 +20,7 @@ from harness import (
     SPAWN_TIMEOUT,
     docker_engine,
     get_file,
+    labfleet_api,
     panel,
     put_file,
     remove_docker_objects,
@@ -189,6 +190,21 @@ def test_logs_show_what_the_server_printed(hub, obrien):
     lines = panel(hub, "GET", obrien, "logs", params={"tail": 400}).json()["lines"]
     assert any("Jupyter Server" in line and "is running at" in line for line in lines)
     assert len(panel(hub, "GET", obrien, "logs", params={"tail": 3}).json()["lines"]) == 3
+
+
+def test_a_broadcast_reaches_the_container_through_the_proxy(hub, obrien):
+    """The lab image has the extension and labfleet's ticket check; o.brien's escaped URL."""
+    sent = labfleet_api(
+        hub, "POST", "/notifications", json={"message": "To the container", "type": "success"}
+    )
+    assert sent.status_code == 200, sent.text
+    assert [(r["username"], r["delivered"]) for r in sent.json()["results"]] == [(obrien, True)]
+    shown = requests.get(
+        f"{hub.url}/user/{obrien}/jupyterlab-notifications-extension/notifications",
+        headers={"Authorization": f"token {hub.token}"},
+        timeout=30,
+    ).json()["notifications"]
+    assert [n["type"] for n in shown if n["message"] == "To the container"] == ["success"]
 
 
 def test_the_backend_refuses_to_reset_a_running_server(engine, obrien):
