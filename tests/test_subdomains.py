@@ -166,3 +166,17 @@ def test_a_users_own_jupyter_config_is_not_loaded(shared):
     assert answer.status_code == 200
     assert "X-Student" not in answer.headers
     assert "default-src *" not in answer.headers["Content-Security-Policy"]
+
+
+def test_a_broadcast_reaches_a_server_on_its_own_host(separate):
+    """Delivered at alice.hub.localhost, as her browser reaches her server."""
+    sent = separate.api("POST", "/labfleet/notifications", json={"message": "On my own host"})
+    assert sent.status_code == 200, sent.text
+    assert [(r["username"], r["delivered"]) for r in sent.json()["results"]] == [("alice", True)]
+    shown = requests.get(
+        f"http://alice.hub.localhost:{separate.port}/user/alice/"
+        "jupyterlab-notifications-extension/notifications",
+        headers={"Authorization": f"token {user_token(separate, 'alice')}"},
+        timeout=30,
+    ).json()["notifications"]
+    assert [n["message"] for n in shown] == ["On my own host"]

@@ -27,6 +27,8 @@ def hub():
         {
             "hub": {"bind_url": instance.url, "ssl_cert": str(certificate), "ssl_key": str(key)},
             "proxy": {"trusted_proxies": ["127.0.0.1"]},
+            # the certificate is its own CA: broadcasts check the proxy's against it
+            "notifications": {"ca_certs": str(certificate)},
         }
     )
     # this module's requests trust the hub's certificate, and only it
@@ -53,3 +55,11 @@ def test_a_trusted_reverse_proxy_says_where_the_client_is(hub):
     events = hub.api("GET", "/labfleet/audit", params={"action": "login"}).json()["events"]
     (attempt,) = [e for e in events if e["target"] == "behind-nginx"]
     assert attempt["detail"]["ip"] == "203.0.113.9"
+
+
+def test_a_broadcast_goes_over_https_and_checks_the_certificate(hub):
+    hub.create_user("tess")
+    hub.spawn("tess")
+    sent = hub.api("POST", "/labfleet/notifications", json={"message": "Over HTTPS"})
+    assert sent.status_code == 200, sent.text
+    assert [(r["username"], r["delivered"]) for r in sent.json()["results"]] == [("tess", True)]
