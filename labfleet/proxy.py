@@ -23,6 +23,7 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
 import ssl
 import sys
 import urllib.parse
@@ -33,6 +34,7 @@ from configurable_http_proxy import cli, configproxy, handlers
 from jupyterhub.proxy import ConfigurableHTTPProxy
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.httpserver import HTTPServer
+from tornado.netutil import DefaultLoopResolver, Resolver
 from traitlets import List, Unicode, default
 
 # the proxy's client gives up on a target after 20 s unless told otherwise; streams and
@@ -182,6 +184,22 @@ class StreamingProxyHandler(handlers.ProxyHandler):
             super().set_header(name, value)
 
 
+class AddressResolver(Resolver):
+    """The targets' addresses, without a thread: the default resolver hands every lookup,
+    an IP address too (the hub's routes name addresses), to a thread of its pool."""
+
+    def initialize(self) -> None:
+        self.names = DefaultLoopResolver()
+
+    async def resolve(self, host: str, port: int, family: int = socket.AF_UNSPEC) -> list:
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return await self.names.resolve(host, port, family)
+        kind = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        return [(kind, (host, port))]
+
+
 def take_option(argv: list[str], name: str) -> str | None:
     """Remove ``name value`` or ``name=value`` from ``argv``; the value (None if absent)."""
     for i, arg in enumerate(argv):
@@ -216,7 +234,7 @@ def public_server(tls: ssl.SSLContext | None) -> type[HTTPServer]:
 
 def main() -> None:
     configproxy.ProxyHandler = StreamingProxyHandler
-    AsyncHTTPClient.configure(None, max_clients=MAX_CLIENTS)
+    AsyncHTTPClient.configure(None, max_clients=MAX_CLIENTS, resolver=AddressResolver())
     argv = sys.argv
     # JupyterHub passes a bare flag; this proxy's option takes a value
     argv[:] = ["--host-routing=1" if arg == "--host-routing" else arg for arg in argv]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 
 from harness import free_port
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
 
 from labfleet.notify import tickets
-from labfleet.notify.delivery import Target, deliver, make_client
+from labfleet.notify.delivery import Target, deliver
 
 KEY = b"k" * 32
 
@@ -51,11 +50,10 @@ def test_each_failure_gets_its_reason():
             Target("gone", f"http://labfleet.invalid:{closed}/user/gone/{tickets.INGEST}", KEY),
         ]
         # every host name reaches the proxy's address: here, the small server
-        client = make_client("127.0.0.1", concurrency=2, ca_certs=None)
         outcomes = await deliver(
             targets,
             b'{"message": "hi"}',
-            client=client,
+            proxy_address="127.0.0.1",
             concurrency=2,
             timeout=1,
             ticket_seconds=60,
@@ -69,12 +67,3 @@ def test_each_failure_gets_its_reason():
     assert reasons["slow"].startswith("timed out")
     assert reasons["forged"].startswith("refused (HTTP 403)")
     assert reasons["gone"].startswith("refused: the proxy could not be reached")
-
-
-def test_the_resolver_sends_every_name_to_the_proxy():
-    from labfleet.notify.delivery import ToProxy
-
-    async def resolve() -> list:
-        return await ToProxy(address="127.0.0.1").resolve("alice.hub.example.org", 8443)
-
-    assert asyncio.run(resolve()) == [(socket.AF_INET, ("127.0.0.1", 8443))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from ..db.models import Broadcast
 from ..timestamps import utc
 from . import history, messages, recipients, tickets
 from .config import Notifications
-from .delivery import NOT_RUNNING, Outcome, Target, deliver, make_client
+from .delivery import NOT_RUNNING, Outcome, Target, deliver, tls_context
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ class Broadcaster:
         self.panel_url, self.log = panel_url, log
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._warned: dict[str, str] = {}  # user -> the deadline they were warned of
-        self._client = None
+        self._tls: ssl.SSLContext | None = None
 
     @property
     def users(self) -> Any:
@@ -122,13 +123,13 @@ class Broadcaster:
         return targets, missed
 
     async def _deliver(self, row: Broadcast, targets: list[Target]) -> list[Outcome]:
-        if self._client is None:
-            ca_certs = self.config.ca_certs or None
-            self._client = make_client(self.route.address, self.config.concurrency, ca_certs)
+        if self._tls is None and self.route.scheme == "https":
+            self._tls = tls_context(self.config.ca_certs)
         return await deliver(
             targets,
             messages.ingest_body(history.message_of(row), row.id),
-            client=self._client,
+            proxy_address=self.route.address,
+            tls=self._tls,
             concurrency=self.config.concurrency,
             timeout=self.config.timeout,
             ticket_seconds=self.config.ticket_seconds,

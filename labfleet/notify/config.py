@@ -10,7 +10,7 @@ class Notifications(Configurable):
     """How broadcasts reach users' servers."""
 
     concurrency = Integer(
-        200, min=1, help="Servers a broadcast is sent to at once (the rest wait their turn)."
+        50, min=1, help="Servers a broadcast is sent to at once (the rest wait their turn)."
     ).tag(config=True)
 
     timeout = Float(

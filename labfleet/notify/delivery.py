@@ -3,21 +3,18 @@
 Each server is reached at its own address on the proxy, the route its user's browser
 takes (so what works for the user works here, subdomains and TLS included), with a
 ticket that admits this one message to that one server (:mod:`.tickets`). At most
-``concurrency`` requests are under way at once, each bounded by ``timeout``.
+``concurrency`` requests are under way at once, each bounded by ``timeout``, over
+connections to the proxy that are kept from one request to the next.
 """
 
 from __future__ import annotations
 
 import asyncio
-import socket
+import ssl
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
-
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-from tornado.netutil import Resolver
-from tornado.simple_httpclient import HTTPTimeoutError
 
 from . import tickets
 
@@ -43,33 +40,83 @@ class Outcome:
     seconds: float = 0.0
 
 
-class ToProxy(Resolver):
-    """Resolve every address to the proxy's: the public name is the proxy on this machine."""
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """The status of one HTTP/1.1 answer, its body read; and whether the connection stays."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionResetError("the connection was closed before an answer")
+    code = int(status_line.split(b" ", 2)[1])
+    headers: dict[bytes, bytes] = {}
+    while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
+        name, _, value = line.partition(b":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+        while size := int((await reader.readline()).split(b";")[0], 16):
+            await reader.readexactly(size + 2)
+        await reader.readline()
+    elif b"content-length" in headers:
+        await reader.readexactly(int(headers[b"content-length"]))
+    else:
+        await reader.read()  # to the end: the server closes the connection
+        return code, False
+    return code, headers.get(b"connection", b"").lower() != b"close"
 
-    def initialize(self, address: str) -> None:  # tornado's Configurable: not __init__
-        self.address = address
 
-    async def resolve(self, host: str, port: int, family: int = socket.AF_UNSPEC):
-        family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
-        return [(family, (self.address, port))]
+class Connections:
+    """One worker's kept-alive connections to the proxy, one per host name: a connection
+    and its HTTP parsing for each request cost more than the request itself."""
+
+    def __init__(self, address: str, tls: ssl.SSLContext | None):
+        self.address, self.tls = address, tls
+        self.open: dict[str, tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
+
+    async def post(self, url: str, headers: dict[str, str], body: bytes) -> int:
+        """POST ``body`` to ``url`` on the proxy; the answer's status."""
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        connection = self.open.pop(parts.netloc, None)
+        if connection is None:
+            connection = await asyncio.open_connection(
+                self.address, port,
+                ssl=self.tls if parts.scheme == "https" else None,
+                server_hostname=parts.hostname if parts.scheme == "https" else None,
+            )  # fmt: skip
+        reader, writer = connection
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        writer.write(
+            f"POST {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\n{head}"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+        try:
+            await writer.drain()
+            code, keep = await _read_answer(reader)
+        except BaseException:
+            writer.close()
+            raise
+        if keep:
+            self.open[parts.netloc] = connection
+        else:
+            writer.close()
+        return code
+
+    def close(self) -> None:
+        for _, writer in self.open.values():
+            writer.close()
+        self.open.clear()
 
 
-def make_client(proxy_address: str, concurrency: int, ca_certs: str | None) -> AsyncHTTPClient:
-    """An HTTP client of its own that sends every request to the proxy at ``proxy_address``."""
-    return AsyncHTTPClient(
-        force_instance=True,
-        max_clients=concurrency,
-        resolver=ToProxy(address=proxy_address),
-        defaults={"ca_certs": ca_certs} if ca_certs else None,
-    )
+def tls_context(ca_certs: str | None) -> ssl.SSLContext:
+    """How the proxy's certificate is checked: the system's CAs, or the bundle given."""
+    return ssl.create_default_context(cafile=ca_certs or None)
 
 
-def failure(code: int, error: BaseException | None, timeout: float) -> str:
-    """Why an answer (or none) means the message did not arrive, in an admin's words."""
-    if isinstance(error, HTTPTimeoutError):
+def failure(code: int | None, error: BaseException | None, timeout: float) -> str:
+    """Why an answer (or none: ``error``) means the message did not arrive, in words."""
+    if isinstance(error, TimeoutError):
         return f"timed out: no answer within {timeout:g} s"
-    if code == 599:
-        return f"refused: the proxy could not be reached ({error})"
+    if error is not None:
+        return f"refused: the proxy could not be reached ({error or type(error).__name__})"
     if code == 404:
         return "extension missing: the server has no jupyterlab-notifications-extension"
     if code in (401, 403):
@@ -83,41 +130,43 @@ async def deliver(
     targets: Sequence[Target],
     body: bytes,
     *,
-    client: AsyncHTTPClient,
+    proxy_address: str,
     concurrency: int,
     timeout: float,
     ticket_seconds: int,
+    tls: ssl.SSLContext | None = None,
 ) -> list[Outcome]:
-    """Post ``body`` to every target's ingest route; one outcome per target, in order."""
-    gate = asyncio.Semaphore(concurrency)
+    """Post ``body`` to every target's ingest route; one outcome per target, in order.
 
-    async def one(target: Target) -> Outcome:
-        async with gate:
-            started = time.monotonic()
-            path = urlsplit(target.url).path
-            request = HTTPRequest(
-                target.url,
-                method="POST",
-                body=body,
-                headers={
-                    "Authorization": tickets.sign(target.key, path, body, ticket_seconds),
-                    "Content-Type": "application/json",
-                },
-                connect_timeout=timeout,
-                request_timeout=timeout,
-                follow_redirects=False,
-            )
-            error: BaseException | None = None
-            try:
-                response = await client.fetch(request, raise_error=False)
-                code, error = response.code, response.error
-            except HTTPClientError as e:  # raised, not returned, for a timeout in the queue
-                code, error = e.code, e
-            except OSError as e:
-                code, error = 599, e
-            seconds = time.monotonic() - started
-            if code == 200:
-                return Outcome(target.username, True, seconds=seconds)
-            return Outcome(target.username, False, failure(code, error, timeout), seconds)
+    ``concurrency`` workers take the targets in turn, each over its own connections.
+    """
+    outcomes: list[Outcome | None] = [None] * len(targets)
+    queue = iter(enumerate(targets))
 
-    return list(await asyncio.gather(*(one(t) for t in targets)))
+    async def worker() -> None:
+        connections = Connections(proxy_address, tls)
+        try:
+            for index, target in queue:
+                outcomes[index] = await one(connections, target)
+        finally:
+            connections.close()
+
+    async def one(connections: Connections, target: Target) -> Outcome:
+        started = time.monotonic()
+        path = urlsplit(target.url).path
+        headers = {
+            "Authorization": tickets.sign(target.key, path, body, ticket_seconds),
+            "Content-Type": "application/json",
+        }
+        code, error = None, None
+        try:
+            code = await asyncio.wait_for(connections.post(target.url, headers, body), timeout)
+        except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as e:
+            error = e
+        seconds = time.monotonic() - started
+        if code == 200:
+            return Outcome(target.username, True, seconds=seconds)
+        return Outcome(target.username, False, failure(code, error, timeout), seconds)
+
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, len(targets)))))
+    return [outcome for outcome in outcomes if outcome is not None]
