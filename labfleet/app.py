@@ -17,6 +17,8 @@ from traitlets import Bool, Dict, Enum, Instance, Integer, Unicode, default, val
 from traitlets.config import Config, Configurable
 
 from . import apihandlers, audit, handlers, hubs, running, scopes, settings
+from .activity.config import Activity
+from .activity.monitor import ActivityMonitor
 from .audit.hub_requests import audited
 from .audit.pruning import AuditLog, start_pruning
 from .auth import passwords
@@ -31,6 +33,7 @@ from .culling import Culling
 from .db import migrate
 from .gpu import Gpu, GpuStatus, detect
 from .groups import Groups, Rules, group_warnings, not_applied, with_configured_groups
+from .metrics import count_spawn_failures
 from .notify.broadcaster import Broadcaster, ProxyRoute
 from .notify.config import Notifications
 from .operations import Operations
@@ -73,6 +76,7 @@ COMPONENTS: dict[str, tuple[str, type[Configurable]]] = {
     "gpu": ("gpu", Gpu),
     "audit": ("audit_log", AuditLog),
     "notifications": ("notifications", Notifications),
+    "activity": ("activity", Activity),
 }
 
 CULLER_ROLE = {
@@ -490,7 +494,15 @@ class LabFleet(JupyterHub):
             gpu=gpu,
             settings=self.settings_source(),
             broadcaster=self.init_broadcaster(),
+            activity=ActivityMonitor(
+                db=self.db,
+                config=self.activity,
+                backend=self.runtime,
+                users=lambda: self.users,
+                log=self.log,
+            ),
         )
+        count_spawn_failures(self.backend)
         brand = hub_brand(self.branding, self.hub_prefix)
         self.template_vars = {
             "labfleet_branding": brand,
@@ -506,6 +518,7 @@ class LabFleet(JupyterHub):
         # once the hub answers: what the backend runs beside it does not delay it
         self.runtime.start_helpers()
         self.tornado_settings["labfleet"].broadcaster.start()
+        self.tornado_settings["labfleet"].activity.start()
         start_pruning(self.db, self.audit_log, self.log)
 
     def init_handlers(self) -> None:

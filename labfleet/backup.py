@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 # what of the data directory a backup holds, besides the database
-KEPT = ("hub/cookie_secret", "accounts")
+KEPT = ("hub/cookie_secret", "hub/notify_secret", "accounts")
 
 
 class BackupError(Exception):

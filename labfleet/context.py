@@ -11,6 +11,7 @@ from jupyterhub import orm
 from sqlalchemy.orm import Session
 
 from . import environment
+from .activity.monitor import ActivityMonitor
 from .auth.accounts import Accounts
 from .backends.base import Backend
 from .branding import Branding
@@ -40,6 +41,7 @@ class LabFleetContext:
     gpu: GpuStatus  # what GPU detection found at start
     settings: SettingsSource
     broadcaster: Broadcaster
+    activity: ActivityMonitor
 
     def group_view(self, group: orm.Group, running: Callable[[orm.User], bool]) -> dict[str, Any]:
         """A group as the API and the groups page show it."""

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from tornado import web
 
 from . import audit
+from .metrics import OPERATIONS
 
 WINDOW_SECONDS = 60.0
 
@@ -84,5 +85,7 @@ class Operations:
                     db, actor=actor, action=action, target=target, result="error",
                     message=str(getattr(e, "message", None) or e), **detail,
                 )  # fmt: skip
+                OPERATIONS.labels(action, "error").inc()
                 raise
             audit.record(db, actor=actor, action=action, target=target, **detail)
+            OPERATIONS.labels(action, "ok").inc()

@@ -33,10 +33,14 @@ USER_SCOPES = [f"{scope}!user" for scope in CUSTOM_SCOPES]
 AUDIT = "custom:labfleet:audit"
 SETTINGS = "custom:labfleet:settings"
 NOTIFY = "custom:labfleet:notify"
+ACTIVITY = "custom:labfleet:activity"
 PLATFORM_SCOPES = {
     AUDIT: {"description": "Read the audit log."},
     SETTINGS: {"description": "Read the platform's settings (secrets masked) and GPU status."},
     NOTIFY: {"description": "Broadcast notifications to users' servers and read their history."},
+    ACTIVITY: {
+        "description": "Read users' activity and their servers' resource use; sample and reset."
+    },
 }
 
 # JupyterHub's own scopes that labfleet's routes accept

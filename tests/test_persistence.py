@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+from datetime import datetime, timedelta, timezone
+
+import harness
 import requests
 from alembic.script import ScriptDirectory
 
@@ -47,3 +51,31 @@ def test_labfleet_tables_live_in_the_hub_database(hub):
     heads = ScriptDirectory.from_config(alembic_config(None)).get_heads()
     assert sorted(v for (v,) in version) == sorted(heads)
     assert ("labfleet", "user.create", "admin") in events
+
+
+def test_broadcasts_are_kept_and_one_due_while_the_hub_was_down_goes_out_at_its_start(hub):
+    hub.create_user("dora")
+    hub.spawn("dora")
+    before = hub.api(
+        "POST", "/labfleet/notifications",
+        json={"message": "Before the restart", "recipients": {"users": ["dora"]}},
+    )  # fmt: skip
+    assert before.json()["delivered"] == 1, before.text
+    at = datetime.now(timezone.utc) + timedelta(seconds=4)
+    due = hub.api(
+        "POST", "/labfleet/notifications",
+        json={"message": "Due while down", "recipients": {"users": ["dora"]}, "at": at.isoformat()},
+    )  # fmt: skip
+    assert due.status_code == 202, due.text
+    hub.stop()  # dora's server stops with it (this hub's cleanup_servers)
+    time.sleep(max(0.0, (at - datetime.now(timezone.utc)).total_seconds()) + 1)
+    hub.start()
+    kept = hub.api("GET", f"/labfleet/notifications/{before.json()['id']}").json()
+    assert kept["results"] == before.json()["results"]
+
+    def sent():
+        answer = hub.api("GET", f"/labfleet/notifications/{due.json()['id']}").json()
+        return answer if answer["status"] == "sent" else None
+
+    answer = harness.wait_for(sent, 30, "the broadcast that fell due while the hub was down")
+    assert [(r["username"], r["reason"]) for r in answer["results"]] == [("dora", "not running")]

@@ -153,6 +153,10 @@ def test_a_backup_made_while_the_hub_runs_restores_into_a_fresh_data_directory(h
     assert made.returncode == 0, made.stderr
     assert stat.S_IMODE(destination.stat().st_mode) == 0o700
     assert "users' volumes" in (destination / "RESTORE.txt").read_text()
+    for secret in ("cookie_secret", "notify_secret"):
+        kept = destination / "hub" / secret
+        assert kept.read_bytes() == (hub.data_dir / "hub" / secret).read_bytes()
+        assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     again = run_labfleet("backup", str(destination), "--config", str(hub.config_path), cwd=hub.root)
     assert again.returncode == 1 and "is not empty" in again.stderr
 

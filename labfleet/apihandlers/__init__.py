@@ -1,6 +1,7 @@
 """labfleet's JSON API under /hub/api/labfleet, one module per resource."""
 
 from . import (
+    activity,
     audit,
     credentials,
     environment,
@@ -24,6 +25,7 @@ default_handlers: list[tuple] = [
     *audit.default_handlers,
     *settings.default_handlers,
     *notifications.default_handlers,
+    *activity.default_handlers,
 ]
 
 # labfleet's versions of JupyterHub's own routes

@@ -40,13 +40,15 @@ class Usage:
     memory_limit_bytes: int | None
     processes: int | None
     processes_limit: int | None
+    cpu_seconds: float | None = None  # CPU time used so far (the CPU % needs two readings)
 
-    def to_json(self) -> dict[str, int | None]:
+    def to_json(self) -> dict[str, int | float | None]:
         return {
             "memory_bytes": self.memory_bytes,
             "memory_limit_bytes": self.memory_limit_bytes,
             "processes": self.processes,
             "processes_limit": self.processes_limit,
+            "cpu_seconds": self.cpu_seconds,
         }
 
 

@@ -63,6 +63,30 @@ def write(path: Path, value: object) -> None:
         raise ControlGroupError(f"cannot write {value!r} to {path}: {e.strerror}") from None
 
 
+def cpu_seconds_of(pids: list[int]) -> float | None:
+    """CPU time the processes ``pids`` and the children they waited for used (None: none)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # gone meanwhile
+        ticks += sum(int(f) for f in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK") if pids else None
+
+
+def cpu_stat_seconds(path: Path) -> float | None:
+    """``usage_usec`` of a cgroup v2 ``cpu.stat``, in seconds (None if unreadable)."""
+    try:
+        for line in path.read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) / 1e6
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def members_of(folder: Path) -> list[int]:
     """The processes in the group ``folder`` ([] once it is gone)."""
     try:
@@ -164,6 +188,7 @@ class UnifiedGroups(Containment):
             memory_limit_bytes=read_int(folder / "memory.max"),
             processes=read_int(folder / "pids.current"),
             processes_limit=read_int(folder / "pids.max"),
+            cpu_seconds=cpu_stat_seconds(folder / "cpu.stat"),
         )
 
 
@@ -271,6 +296,8 @@ class CgroupV1(Containment):
             memory_limit_bytes=limit if limit is not None and limit < UNLIMITED else None,
             processes=read_int(folders["pids"] / "pids.current"),
             processes_limit=read_int(folders["pids"] / "pids.max"),
+            # cpuacct is not among the controllers used: the members' own times
+            cpu_seconds=cpu_seconds_of(members_of(folders["pids"])),
         )
 
     def end(self, name: str, timeout: float = END_TIMEOUT) -> None:

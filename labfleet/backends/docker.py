@@ -445,19 +445,21 @@ class DockerBackend(Backend):
             ) from None
 
     async def usage(self, spawner: LabDockerSpawner) -> Usage:
-        """The container's memory and processes, from the engine's statistics."""
+        """The container's memory, processes and CPU time, from the engine's statistics."""
         name = spawner.object_name
         try:
             stats = await self._call(lambda c: c.containers.get(name).stats(stream=False))
         except docker.errors.NotFound:
             return Usage(None, None, None, None)
         memory, pids = stats.get("memory_stats") or {}, stats.get("pids_stats") or {}
+        cpu_nanoseconds = ((stats.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage")
         return Usage(
             memory_bytes=memory.get("usage"),
             # without a limit of its own the engine reports the host's memory
             memory_limit_bytes=memory.get("limit") if spawner.mem_limit else None,
             processes=pids.get("current"),
             processes_limit=pids.get("limit"),
+            cpu_seconds=cpu_nanoseconds / 1e9 if cpu_nanoseconds is not None else None,
         )
 
     async def logs(self, spawner: LabDockerSpawner, tail: int) -> list[str]:

@@ -106,3 +106,48 @@ class BroadcastResult(Base):
     reason: Mapped[str] = mapped_column(Text, default="")  # why it failed, in words
     seconds: Mapped[float] = mapped_column(Float)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ActivityRound(Base):
+    """One round of activity samples: when, and how many users were active and running."""
+
+    __tablename__ = "labfleet_activity_rounds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    taken: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    active: Mapped[int] = mapped_column(Integer)
+    running: Mapped[int] = mapped_column(Integer)
+
+
+class ActivitySample(Base):
+    """A user active in a round (a user of the hub absent from a round was inactive in it)."""
+
+    __tablename__ = "labfleet_activity_samples"
+
+    round_id: Mapped[int] = mapped_column(
+        ForeignKey("labfleet_activity_rounds.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+class ActivityWeight(Base):
+    """A user's decayed weight of active rounds, as of the totals' ``as_of``.
+
+    Keyed by JupyterHub's user id (the migration makes it a foreign key that deletes the
+    row with the user), as the samples are.
+    """
+
+    __tablename__ = "labfleet_activity_weights"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+
+
+class ActivityTotals(Base):
+    """The decayed weight of every round kept (one row), and the time weights are as of."""
+
+    __tablename__ = "labfleet_activity_totals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weight: Mapped[float] = mapped_column(Float)
+    as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -7,7 +7,17 @@ from jupyterhub.user import User
 
 from ..authz import declared_scopes, holds_any
 from ..context import LabFleetContext
-from . import audit, branding, environment, groups, notifications, panel, settings, users
+from . import (
+    activity,
+    audit,
+    branding,
+    environment,
+    groups,
+    notifications,
+    panel,
+    settings,
+    users,
+)
 
 default_handlers: list[tuple] = [
     *groups.default_handlers,
@@ -18,6 +28,7 @@ default_handlers: list[tuple] = [
     *users.default_handlers,
     *panel.default_handlers,
     *notifications.default_handlers,
+    *activity.default_handlers,
 ]
 
 
@@ -37,6 +48,7 @@ class Navigation:
         ("Environment", "labfleet/environment", environment.EnvironmentPageHandler),
         ("Groups", "labfleet/groups", groups.GroupsPageHandler),
         ("Notifications", "labfleet/notifications", notifications.NotificationsPage),
+        ("Activity", "labfleet/activity", activity.ActivityPage),
         ("Settings", "labfleet/settings", settings.SettingsPage),
         ("Audit", "labfleet/audit", audit.AuditPage),
     )

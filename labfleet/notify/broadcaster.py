@@ -18,6 +18,7 @@ from tornado.ioloop import PeriodicCallback
 
 from .. import culling
 from ..db.models import Broadcast
+from ..metrics import BROADCAST_RESULTS
 from ..timestamps import utc
 from . import history, messages, recipients, tickets
 from .config import Notifications
@@ -147,6 +148,8 @@ class Broadcaster:
         outcomes = sorted([*await self._deliver(row, targets), *missed], key=lambda o: o.username)
         history.record(self.db, row, outcomes, time.monotonic() - started)
         delivered = sum(o.delivered for o in outcomes)
+        BROADCAST_RESULTS.labels("delivered").inc(delivered)
+        BROADCAST_RESULTS.labels("failed").inc(len(outcomes) - delivered)
         self.log.info(
             "Broadcast %d (%s) %r: delivered to %d of %d in %.2f s",
             row.id, row.kind, row.message[:50], delivered, len(outcomes), row.seconds or 0,

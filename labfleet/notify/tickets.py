@@ -39,15 +39,21 @@ def sign(key: bytes, path: str, body: bytes, lifetime: int, now: float | None = 
     return f"{SCHEME} {expires}.{_signature(key, path, body, expires)}"
 
 
+def expiry(header: str) -> int:
+    """When the ticket in ``header`` expires (0 if it is malformed)."""
+    expires = header.partition(" ")[2].strip().partition(".")[0]
+    return int(expires) if expires.isdigit() else 0
+
+
 def check(key: bytes, header: str, path: str, body: bytes, now: float | None = None) -> str | None:
     """Why ``header`` does not admit ``body`` to ``path`` (None: it does)."""
     scheme, _, ticket = header.partition(" ")
     if scheme != SCHEME:
         return "not a labfleet notification ticket"
-    expires_text, _, signature = ticket.strip().partition(".")
-    if not expires_text.isdigit():
+    signature = ticket.strip().partition(".")[2]
+    expires = expiry(header)
+    if not expires:
         return "malformed ticket"
-    expires = int(expires_text)
     if expires < (time.time() if now is None else now):
         return "expired ticket"
     if not hmac.compare_digest(signature, _signature(key, path, body, expires)):

@@ -38,7 +38,7 @@ class TicketIdentityProvider(JupyterHubIdentityProvider):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._used: dict[str, float] = {}  # tickets admitted once, until they expire
+        self._used: dict[str, int] = {}  # tickets admitted once, until they expire
 
     async def get_user(self, handler):
         header = handler.request.headers.get("Authorization", "")
@@ -53,9 +53,10 @@ class TicketIdentityProvider(JupyterHubIdentityProvider):
         if problem is not None:
             self.log.warning("Refused a notification ticket: %s", problem)
             return None
+        # a ticket is remembered until it expires: after that it is refused anyway
         now = time.time()
-        self._used = {t: exp for t, exp in self._used.items() if exp > now}
-        self._used[header] = now + 3600
+        self._used = {t: exp for t, exp in self._used.items() if exp >= now}
+        self._used[header] = tickets.expiry(header)
         handler._token_authenticated = True  # a credential in a header: no XSRF check
         return User(username="labfleet-notifications", name="labfleet notifications")
 
