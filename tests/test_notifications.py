@@ -136,6 +136,8 @@ def test_bad_input_is_refused_with_a_reason(hub, body, says):
 
 
 def test_the_history_lists_every_broadcast_with_its_results(hub):
+    for text in ("First of the record", "Second of the record"):
+        broadcast(hub, message=text, recipients={"users": ["alice"]})
     sent = broadcast(hub, message="For the record", recipients={"users": ["alice", "carol"]})
     broadcast_id = sent.json()["id"]
     first = labfleet_api(hub, "GET", "/notifications?limit=2").json()
