@@ -169,14 +169,15 @@ def hourly_activity(
         per_slot[slot_of[round_id]] += 1
     active: dict[int, list[int]] = defaultdict(lambda: [0] * hours)
     if user_ids and rounds:
+        # by user (their index): a user's samples are few, the rounds' many
         samples = db.execute(
             select(ActivitySample.user_id, ActivitySample.round_id).where(
-                ActivitySample.user_id.in_(user_ids),
-                ActivitySample.round_id.in_(list(slot_of)),
+                ActivitySample.user_id.in_(user_ids)
             )
         )
         for user_id, round_id in samples:
-            active[user_id][slot_of[round_id]] += 1
+            if round_id in slot_of:
+                active[user_id][slot_of[round_id]] += 1
     return {
         u: [round(a / n, 2) if n else None for a, n in zip(active[u], per_slot, strict=True)]
         for u in user_ids
