@@ -72,10 +72,11 @@ def test_cgroup_v2_reads_use_and_members(tmp_path):
     (group / "memory.current").write_text("52428800\n")
     (group / "pids.current").write_text("7\n")
     (group / "cgroup.procs").write_text("101\n102\n")
+    (group / "cpu.stat").write_text("usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n")
     assert driver.members("lf-ada") == [101, 102]
     usage = driver.usage("lf-ada").to_json()
     assert usage == {"memory_bytes": 52428800, "memory_limit_bytes": 1 << 30,
-                     "processes": 7, "processes_limit": 64}  # fmt: skip
+                     "processes": 7, "processes_limit": 64, "cpu_seconds": 2.5}  # fmt: skip
 
 
 def test_a_delegated_v2_group_moves_the_hub_out_of_the_way(tmp_path):
