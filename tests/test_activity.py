@@ -153,3 +153,16 @@ def test_who_may_read_and_reset_activity(hub):
                 method, f"{hub.url}/hub/api/labfleet/activity{path}", headers=headers, timeout=30
             )
             assert answer.status_code == 403, (token, method, path, answer.text)
+
+
+def test_a_deleted_user_takes_their_samples_along(hub):
+    hub.create_user("dan")
+    set_last_activity(hub, "dan", timedelta(minutes=1))
+    sample(hub)
+    ((user_id,),) = hub.query("select id from users where name = 'dan'")
+    assert hub.query("select count(*) from labfleet_activity_samples where user_id = ?", user_id)[
+        0
+    ][0]
+    assert hub.api("DELETE", "/users/dan").status_code == 204
+    for table in ("labfleet_activity_samples", "labfleet_activity_weights"):
+        assert hub.query(f"select count(*) from {table} where user_id = ?", user_id) == [(0,)]

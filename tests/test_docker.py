@@ -50,6 +50,7 @@ HUB_CONFIG = {
     # the cache volume is mounted at ~/.cache: let the contents API reach it; and read the
     # users' own ~/.jupyter, which test_logs_explain_a_failed_start breaks on purpose
     "spawner": {"args": ["--ContentsManager.allow_hidden=True"], "disable_user_config": False},
+    "activity": {"stats_interval": 5},
 }
 USER = "o.brien"
 CONTAINER = f"{PREFIX}-o-2ebrien"
@@ -205,6 +206,17 @@ def test_a_broadcast_reaches_the_container_through_the_proxy(hub, obrien):
         timeout=30,
     ).json()["notifications"]
     assert [n["type"] for n in shown if n["message"] == "To the container"] == ["success"]
+
+
+def test_the_activity_dashboard_shows_the_containers_live_use(hub, obrien):
+    def measured():
+        answer = labfleet_api(hub, "GET", "/activity", params={"search": "brien"}).json()
+        (row,) = answer["users"]
+        return row if row["cpu_percent"] is not None else None
+
+    row = wait_for(measured, 60, "two measurements of the container")
+    assert row["state"] in ("active", "idle") and row["memory_bytes"] > 10_000_000
+    assert row["volume_bytes"] and row["volume_bytes"] >= sum(len(f"in {v}") for v in FILES)
 
 
 def test_the_backend_refuses_to_reset_a_running_server(engine, obrien):
