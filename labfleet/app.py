@@ -342,7 +342,15 @@ class LabFleet(JupyterHub):
                 print(f"labfleet: {problem}", file=sys.stderr)
                 self.exit(1)
 
+    @validate("db_url")
+    def _validate_db_url(self, proposal: Any) -> str:
+        return migrate.with_driver(proposal.value)
+
     def init_db(self) -> None:
+        problem = migrate.missing_driver(self.db_url)
+        if problem:
+            print(f"labfleet: {problem}", file=sys.stderr)
+            self.exit(1)
         super().init_db()
         migrate.upgrade(self.db.get_bind())
 

@@ -104,6 +104,46 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    """0: copied and verified; 2: nothing copied."""
+    from . import running
+    from .app import LabFleet
+    from .db.migrate import missing_driver, with_driver
+    from .db.move import MoveError, copy
+
+    app = LabFleet.from_file(Path(args.config), args.data_dir)
+    source = Path(args.source) if args.source else app.hub_dir / "labfleet.sqlite"
+    target = with_driver(args.to or app.db_url)
+    problems = [
+        f"no SQLite database at {source}" if not source.is_file() else None,
+        "give the PostgreSQL database: --to postgresql://USER:PASSWORD@HOST:PORT/NAME"
+        if not target.startswith("postgresql") else None,
+        missing_driver(target),
+    ]  # fmt: skip
+    try:
+        lock = running.acquire(app.hub_dir) if app.hub_dir.exists() else None
+    except running.AlreadyRunning as e:
+        problems.append(f"{e}: stop the hub first")
+    if any(problems):
+        print("\n".join(f"labfleet: {p}" for p in problems if p), file=sys.stderr)
+        return 2
+    try:
+        copied = copy(f"sqlite:///{source}", target)
+    except MoveError as e:
+        print(f"labfleet: {e}; nothing was changed", file=sys.stderr)
+        return 2
+    finally:
+        if lock is not None:
+            os.close(lock)
+    width = max(len(name) for name, _ in copied)
+    print("\n".join(f"{name:{width}}  {count}" for name, count in copied))
+    print(f"Copied {sum(c for _, c in copied)} rows of {len(copied)} tables; verified: each "
+          "table has the same number of rows in both.")  # fmt: skip
+    print("Now point the hub at it: labfleet config set hub.db_url '<the URL>' (chmod 600 "
+          "labfleet.yaml: it holds the password), then labfleet up.")  # fmt: skip
+    return 0
+
+
 def cmd_service(args: argparse.Namespace) -> int:
     from jupyterhub.utils import url_path_join
 
@@ -203,6 +243,20 @@ def parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("destination", help="a new (or empty) folder to write the backup into")
     backup.set_defaults(func=cmd_backup)
+
+    db = sub.add_parser("db", help="the hub's database")
+    db_actions = db.add_subparsers(dest="action", required=True)
+    move = with_config(
+        db_actions.add_parser(
+            "migrate-from-sqlite", help="copy the hub's SQLite database into PostgreSQL"
+        )
+    )
+    move.add_argument("--to", help="the PostgreSQL URL (default: hub.db_url of labfleet.yaml)")
+    move.add_argument(
+        "--from", dest="source",
+        help="the SQLite file (default: hub/labfleet.sqlite in the data directory)",
+    )  # fmt: skip
+    db.set_defaults(func=cmd_db)
 
     svc = with_config(sub.add_parser("service", help="run the hub as systemd services"))
     svc.add_argument("action", choices=["install", "uninstall"])

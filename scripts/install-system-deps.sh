@@ -3,7 +3,8 @@
 set -euo pipefail
 
 # chromium: tests/test_browser.py drives it through Playwright (never Playwright's own browser downloads)
-packages=(python3 python3-venv passwd util-linux chromium)
+# postgresql: tests/test_postgres.py runs the core of the suite on a cluster of its own
+packages=(python3 python3-venv passwd util-linux chromium postgresql)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
