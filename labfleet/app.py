@@ -21,9 +21,10 @@ from .activity.config import Activity
 from .activity.monitor import ActivityMonitor
 from .audit.hub_requests import audited
 from .audit.pruning import AuditLog, start_pruning
-from .auth import passwords
+from .auth import passwords, temporary
 from .auth.accounts import Accounts
 from .auth.authenticator import LabFleetAuthenticator
+from .auth.provision import Provisioner
 from .backends import BACKENDS, Backend, processes
 from .backends.accounts import account_name_of
 from .branding import Branding, hub_brand, image_file, problems, write_lab_folder
@@ -527,7 +528,22 @@ class LabFleet(JupyterHub):
         self.runtime.start_helpers()
         self.tornado_settings["labfleet"].broadcaster.start()
         self.tornado_settings["labfleet"].activity.start()
+        self.start_temporary_cleanup()
         start_pruning(self.db, self.audit_log, self.log)
+
+    def start_temporary_cleanup(self) -> None:
+        """Delete expired temporary users, when the authenticator makes them."""
+        if not getattr(self.authenticator, "temporary_users", False):
+            return
+        provisioner = Provisioner(
+            db=self.db,
+            authenticator=self.authenticator,
+            users=self.users,
+            backend=self.runtime,
+            credentials=self.accounts.credentials,
+            actor="labfleet",
+        )
+        temporary.start_cleanup(provisioner, self.authenticator.temporary_user_seconds)
 
     def init_handlers(self) -> None:
         super().init_handlers()

@@ -109,6 +109,29 @@ class LabFleetAuthenticator(NativeAuthenticator):
         help="Sign-ups one address may make in an hour (0: no limit).",
     ).tag(config=True)
 
+    temporary_users = Bool(
+        False,
+        help="Offer /hub/tmplogin: anyone with the link gets a server as a new temporary user "
+        "with a random name and no password (the login page offers both).",
+    ).tag(config=True)
+
+    temporary_user_seconds = Integer(
+        86400,
+        min=1,
+        help="Seconds after its creation when a temporary user whose server is not running "
+        "is deleted, with its volumes, system account and records; its browser gets the "
+        "same user again until then.",
+    ).tag(config=True)
+
+    temporary_logins_per_source = Integer(
+        10, min=0, help="Temporary users one address may make in an hour (0: no limit)."
+    ).tag(config=True)
+
+    @cached_property
+    def temporary_logins(self) -> SourceThrottle:
+        """Temporary users made by address."""
+        return SourceThrottle(self.temporary_logins_per_source, 3600)
+
     @cached_property
     def sources(self) -> SourceThrottle:
         """Failed logins by address."""

@@ -20,8 +20,9 @@ from .. import audit, blocking
 from ..authz import needs_scope, public
 from ..handlers.base import LabFleetPageHandler
 from ..scopes import PASSWORD
-from . import passwords
+from . import passwords, temporary
 from .authenticator import LabFleetAuthenticator, sentence
+from .provision import Provisioner
 
 CHANGE_PASSWORD = "labfleet/change-password"
 SIGNUP = "labfleet/signup"
@@ -131,6 +132,52 @@ class SignupHandler(AccountPage):
         return None
 
 
+class TemporaryLoginHandler(AccountPage):
+    """Public: a server for anyone with the link, as a temporary user (the same one again
+    for the same browser), when ``auth.temporary_users`` is on."""
+
+    @public
+    async def get(self) -> None:
+        authenticator = self.authenticator
+        if not getattr(authenticator, "temporary_users", False):
+            raise web.HTTPError(404, "Temporary users are turned off on this hub.")
+        user = self.returning_user()
+        if user is None:
+            source = self.request.remote_ip
+            wait = authenticator.temporary_logins.wait(source)
+            if wait:
+                raise web.HTTPError(
+                    429, f"Too many temporary users from your address: try again in {wait} s."
+                )
+            authenticator.temporary_logins.count(source)
+            user = await temporary.make(self.provisioner())
+            self.set_signed_cookie(
+                temporary.COOKIE, user.name,
+                expires_days=authenticator.temporary_user_seconds / 86400,
+                httponly=True, path=self.hub.base_url, secure=self.request.protocol == "https",
+            )  # fmt: skip
+        self.set_login_cookie(user)
+        self.redirect(url_path_join(self.hub.base_url, "spawn"))
+
+    def returning_user(self) -> User | None:
+        """The temporary user this browser had, if it still exists."""
+        name = self.get_signed_cookie(
+            temporary.COOKIE, max_age_days=self.authenticator.temporary_user_seconds / 86400
+        )
+        user = self.find_user(name.decode()) if name else None
+        return user if user and temporary.is_temporary(self.db, user.id) else None
+
+    def provisioner(self) -> Provisioner:
+        return Provisioner(
+            db=self.db,
+            authenticator=self.authenticator,
+            users=self.users,
+            backend=self.labfleet.backend,
+            credentials=self.labfleet.accounts.credentials,
+            actor="labfleet (temporary login)",
+        )
+
+
 class ChangePasswordHandler(AccountPage):
     """The logged-in user changes their own password, giving the current one."""
 
@@ -193,4 +240,5 @@ default_handlers = [
     (r"/login", NativeLoginHandler),
     (rf"/{SIGNUP}", SignupHandler),
     (rf"/{CHANGE_PASSWORD}", ChangePasswordHandler),
+    (r"/tmplogin", TemporaryLoginHandler),
 ]

@@ -151,3 +151,16 @@ class ActivityTotals(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     weight: Mapped[float] = mapped_column(Float)
     as_of: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TemporaryUser(Base):
+    """A user made by a temporary login (``/hub/tmplogin``), deleted some time after.
+
+    Keyed by JupyterHub's user id (the migration makes it a foreign key that deletes the
+    row with the user).
+    """
+
+    __tablename__ = "labfleet_temporary_users"
+
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

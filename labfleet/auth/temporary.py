@@ -1,0 +1,82 @@
+"""Temporary users: made by ``/hub/tmplogin`` with a random name and no password, known
+again by a signed cookie of their browser, deleted some time after (with their volumes,
+system account and records) once their server has stopped. Regular users are never
+deleted this way: only users this module made are in its table."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from jupyterhub import orm
+from jupyterhub.user import User
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tornado import web
+from tornado.ioloop import PeriodicCallback
+
+from ..db.models import TemporaryUser
+from .provision import Provisioner
+
+COOKIE = "labfleet-temporary"
+PREFIX = "tmp-"
+
+
+def is_temporary(db: Session, user_id: int) -> bool:
+    return db.get(TemporaryUser, user_id) is not None
+
+
+async def make(provisioner: Provisioner) -> User:
+    """A new temporary user (not yet logged in)."""
+    db = provisioner.db
+    name = PREFIX + secrets.token_hex(4)
+    while provisioner.exists(name):
+        name = PREFIX + secrets.token_hex(4)
+    await provisioner.add_hub_user(name)
+    user = provisioner.find_user(name)
+    db.add(TemporaryUser(user_id=user.id))
+    db.commit()
+    provisioner.record("user.create", name, source="temporary login")
+    return user
+
+
+def expired(db: Session, seconds: int, now: datetime) -> list[orm.User]:
+    """Temporary users made more than ``seconds`` ago."""
+    before = now - timedelta(seconds=seconds)
+    return list(
+        db.scalars(
+            select(orm.User)
+            .join(TemporaryUser, TemporaryUser.user_id == orm.User.id)
+            .where(TemporaryUser.created < before)
+        )
+    )
+
+
+async def never_stop(user: User) -> None:
+    """Deletion of temporary users waits for their servers to stop: nothing is stopped."""
+    raise web.HTTPError(409, f"{user.name}'s server is running")
+
+
+async def delete_expired(provisioner: Provisioner, seconds: int) -> list[str]:
+    """Delete the expired temporary users whose servers are not running; their names."""
+    deleted = []
+    for orm_user in expired(provisioner.db, seconds, datetime.now(timezone.utc)):
+        user = provisioner.users[orm_user]
+        if user.spawner.active:
+            continue  # the culler stops it first
+        await provisioner.delete(user, delete_volumes=True, stop=never_stop)
+        provisioner.record("user.delete", user.name, reason="temporary user expired")
+        deleted.append(user.name)
+    return deleted
+
+
+def start_cleanup(provisioner: Provisioner, seconds: int) -> PeriodicCallback:
+    """Delete expired temporary users now and then (every half lifetime, at most a minute)."""
+
+    async def cleanup() -> None:
+        await delete_expired(provisioner, seconds)
+
+    every = max(1.0, min(60.0, seconds / 2))
+    callback = PeriodicCallback(cleanup, 1000 * every)
+    callback.start()
+    return callback
