@@ -38,6 +38,7 @@ from .metrics import count_spawn_failures
 from .notify.broadcaster import Broadcaster, ProxyRoute
 from .notify.config import Notifications
 from .operations import Operations
+from .profiles import Environments
 from .proxy import LabFleetProxy
 from .settings import Section, SectionTable
 from .settings_report import SettingsSource
@@ -78,6 +79,7 @@ COMPONENTS: dict[str, tuple[str, type[Configurable]]] = {
     "audit": ("audit_log", AuditLog),
     "notifications": ("notifications", Notifications),
     "activity": ("activity", Activity),
+    "environments": ("environments", Environments),
 }
 
 CULLER_ROLE = {
@@ -305,6 +307,10 @@ class LabFleet(JupyterHub):
         except ValueError as e:
             print(f"labfleet: key 'labfleet.volumes': {e}", file=sys.stderr)
             self.exit(1)
+        choices = self.environments.problems()
+        if choices:
+            print("labfleet: " + "\n  ".join(["bad environments:", *choices]), file=sys.stderr)
+            self.exit(1)
         problems = self.runtime.check()
         if problems:
             lines = "\n".join(f"  - {p.what}\n    fix: {p.fix}" for p in problems)
@@ -502,6 +508,7 @@ class LabFleet(JupyterHub):
             lab_folder=self.init_branding(),
             gpu=gpu,
             settings=self.settings_source(),
+            environments=self.environments,
             broadcaster=self.init_broadcaster(),
             activity=ActivityMonitor(
                 db=self.db,

@@ -20,6 +20,7 @@ from .gpu import GpuStatus
 from .groups import Groups, Rules, views
 from .notify.broadcaster import Broadcaster
 from .operations import Operations
+from .profiles import Environments
 from .settings_report import SettingsSource
 
 
@@ -40,6 +41,7 @@ class LabFleetContext:
     lab_folder: Path | None  # JupyterLab's branding (Jupyter configuration), if any
     gpu: GpuStatus  # what GPU detection found at start
     settings: SettingsSource
+    environments: Environments
     broadcaster: Broadcaster
     activity: ActivityMonitor
 

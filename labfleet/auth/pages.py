@@ -16,7 +16,7 @@ from nativeauthenticator.orm import UserInfo
 from tornado import web
 from tornado.httputil import url_concat
 
-from .. import audit, blocking
+from .. import audit, blocking, profiles
 from ..authz import needs_scope, public
 from ..handlers.base import LabFleetPageHandler
 from ..scopes import PASSWORD
@@ -141,6 +141,12 @@ class TemporaryLoginHandler(AccountPage):
         authenticator = self.authenticator
         if not getattr(authenticator, "temporary_users", False):
             raise web.HTTPError(404, "Temporary users are turned off on this hub.")
+        env, notebook = self.get_argument("env", None), self.get_argument("notebook", None)
+        try:
+            profile = self.labfleet.environments.find(env) if env else None
+            path = profiles.notebook_path(notebook) if notebook else None
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from None
         user = self.returning_user()
         if user is None:
             source = self.request.remote_ip
@@ -157,7 +163,11 @@ class TemporaryLoginHandler(AccountPage):
                 httponly=True, path=self.hub.base_url, secure=self.request.protocol == "https",
             )  # fmt: skip
         self.set_login_cookie(user)
-        self.redirect(url_path_join(self.hub.base_url, "spawn"))
+        # the environment chosen by the link, and its notebook opened once the server runs
+        query = {"opt-env": profile.name} if profile else {}
+        if path:
+            query["next"] = url_path_join(user.url, "lab", "tree", path)
+        self.redirect(url_concat(url_path_join(self.hub.base_url, "spawn"), query))
 
     def returning_user(self) -> User | None:
         """The temporary user this browser had, if it still exists."""

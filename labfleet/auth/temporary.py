@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from jupyterhub import orm
 from jupyterhub.user import User
@@ -16,7 +17,10 @@ from tornado import web
 from tornado.ioloop import PeriodicCallback
 
 from ..db.models import TemporaryUser
-from .provision import Provisioner
+
+# the provisioner given to these functions is a labfleet.auth.provision.Provisioner (not
+# imported: it imports the authenticator, whose pages import this module)
+Provisioner = Any
 
 COOKIE = "labfleet-temporary"
 PREFIX = "tmp-"

@@ -18,6 +18,7 @@ from .. import environment
 from ..gpu import gpu_devices, gpu_environment
 from ..groups import BackendFacts, Grants, PropertiesError, start_grants, start_notices
 from ..notify.tickets import KEY_ENVIRONMENT
+from ..profiles import Profile
 from ..volumes import VolumeState
 
 if TYPE_CHECKING:
@@ -117,6 +118,9 @@ class Backend(LoggingConfigurable):
     def unsupported(self, what: str) -> BackendError:
         return BackendError(501, f"the {self.name} backend cannot {what}")
 
+    def apply_profile(self, spawner: LabFleetSpawner, profile: Profile) -> None:
+        """Run the server of ``spawner`` from ``profile`` (its image, its Python)."""
+
     async def restart(self, spawner: LabFleetSpawner) -> None:
         """Restart the running server in place and wait until it answers again."""
         spawner.restarting = True
@@ -195,13 +199,52 @@ class LabFleetSpawner(LoggingConfigurable):
         # Content-Security-Policy; see docs/security.md
         return True
 
+    @default("options_form")
+    def _options_form_default(self):
+        # the choice of environment, when labfleet.yaml offers some
+        return lambda spawner: spawner.labfleet.environments.form(spawner.user_options.get("env"))
+
+    def options_from_form(self, formdata: dict) -> dict:
+        """The environment chosen (the form's, or a link's ``opt-env``); 400 for another."""
+        name = (formdata.get("env") or [""])[0] or None
+        try:
+            profile = self.labfleet.environments.find(name)
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from None
+        return {"env": profile.name} if profile else {}
+
     def run_pre_spawn_hook(self):
         if self.labfleet.operations.busy(self.user.name):
             raise web.HTTPError(
                 409, f"An operation on {self.user.name}'s volumes or server is in progress"
             )
         self._grants = self.resolve_grants()
+        self.apply_profile()
         return super().run_pre_spawn_hook()
+
+    @property
+    def profile(self) -> Profile | None:
+        """The environment of this server (None when labfleet.yaml offers none)."""
+        try:
+            return self.labfleet.environments.find(self.user_options.get("env"))
+        except ValueError as e:  # an environment removed from labfleet.yaml since
+            raise web.HTTPError(400, str(e)) from None
+
+    def apply_profile(self) -> None:
+        """The chosen environment's limits and what runs it (image or Python)."""
+        profile = self.profile
+        if profile is None:
+            return
+        if profile.gpu and not self.grants.gpu:
+            raise web.HTTPError(
+                403, f"The environment {profile.display_name} uses GPUs, which none of your "
+                "groups grants: choose another, or ask an admin.",
+            )  # fmt: skip
+        if profile.mem_limit:
+            self.mem_limit = profile.mem_limit
+        if profile.cpu_limit:
+            self.cpu_limit = profile.cpu_limit
+        self.backend.apply_profile(self, profile)
 
     @property
     def grants(self) -> Grants:
@@ -231,7 +274,8 @@ class LabFleetSpawner(LoggingConfigurable):
     @property
     def gpus(self) -> list[str]:
         """The GPUs this server gets: the detected ones, if one of the user's groups grants GPUs."""
-        return gpu_devices(self.labfleet.gpu) if self.grants.gpu else []
+        wanted = self.grants.gpu and (self.profile is None or self.profile.gpu)
+        return gpu_devices(self.labfleet.gpu) if wanted else []
 
     def get_env(self) -> dict[str, str]:
         env = super().get_env()

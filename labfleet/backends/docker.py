@@ -23,6 +23,7 @@ from traitlets import Float, Integer, Unicode, default
 from .. import blocking
 from ..branding import lab_environment
 from ..objects import render_name
+from ..profiles import Profile
 from ..volumes import VolumeSpec, VolumeState
 from . import docker_grants
 from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
@@ -270,6 +271,10 @@ class DockerBackend(Backend):
             return os.stat(socket).st_gid if socket else None
         except OSError:
             return None
+
+    def apply_profile(self, spawner: LabDockerSpawner, profile: Profile) -> None:
+        if profile.image:
+            spawner.image = profile.image
 
     def unapplied_properties(self) -> dict[str, str]:
         if docker_grants.engine_socket(self.engine_url):

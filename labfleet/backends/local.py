@@ -25,6 +25,7 @@ from traitlets import Bool, Enum, Float, Integer, Unicode, default
 from .. import blocking
 from ..groups import Mount
 from ..objects import safe_name, system_account_name
+from ..profiles import Profile
 from ..volumes import VolumeState
 from . import cgroups, processes
 from .accounts import Account, SystemAccounts, account_from, exists
@@ -166,6 +167,11 @@ class LocalBackend(Backend):
 
     def protected_paths(self) -> list[Path]:
         return [*super().protected_paths(), self.volumes_dir]
+
+    def apply_profile(self, spawner: LocalBackendSpawner, profile: Profile) -> None:
+        # another Python runs its own server (the fork server has imported the hub's)
+        if profile.python:
+            spawner.cmd = [profile.python, "-m", "labfleet.singleuser"]
 
     def unapplied_properties(self) -> dict[str, str]:
         docker = "Docker access exists on the docker backend only"
