@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -144,6 +145,29 @@ def cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_env(args: argparse.Namespace) -> int:
+    """pip's exit code; 2 when the backend has no users' environment."""
+    from .app import LabFleet
+    from .backends import users_env
+
+    app = LabFleet.from_file(Path(args.config), args.data_dir)
+    if app.backend != "local":
+        print(
+            f"labfleet: the {app.backend} backend's servers run images: add packages to the "
+            "image (docker.image, or an image of environments.choices)",
+            file=sys.stderr,
+        )
+        return 2
+    folder = app.runtime.users_env_dir
+    app.runtime.users_python  # noqa: B018 (made if missing)
+    if args.action == "install":
+        command = users_env.install_command(folder, args.packages)
+    else:
+        command = users_env.list_command(folder)
+    print(f"The users' environment: {folder}", flush=True)
+    return subprocess.call(command)
+
+
 def cmd_service(args: argparse.Namespace) -> int:
     from jupyterhub.utils import url_path_join
 
@@ -243,6 +267,15 @@ def parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("destination", help="a new (or empty) folder to write the backup into")
     backup.set_defaults(func=cmd_backup)
+
+    env = sub.add_parser("env", help="the users' Python environment (local backend)")
+    env_actions = env.add_subparsers(dest="action", required=True)
+    install = with_config(
+        env_actions.add_parser("install", help="pip install packages for every user's server")
+    )
+    install.add_argument("packages", nargs="+", help="what pip installs, e.g. pandas==2.2")
+    with_config(env_actions.add_parser("list", help="the packages added for the users"))
+    env.set_defaults(func=cmd_env)
 
     db = sub.add_parser("db", help="the hub's database")
     db_actions = db.add_subparsers(dest="action", required=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from labfleet.backends.local import LocalBackend
 from labfleet.backends.local_spawner import LocalBackendSpawner
 
 
@@ -35,6 +36,12 @@ def test_the_hub_and_the_cli_leave_the_grammars_out_too():
     assert "lark" in stock and "lark" not in hub
 
 
-def test_local_servers_start_through_the_launcher():
-    spawner_cmd = LocalBackendSpawner._cmd_default(object.__new__(LocalBackendSpawner))
-    assert spawner_cmd == [sys.executable, "-m", "labfleet.singleuser"]
+def test_local_servers_start_through_the_launcher_from_the_users_environment(tmp_path):
+    class Spawner(LocalBackendSpawner):
+        backend = LocalBackend(data_dir=tmp_path)
+
+    command = Spawner._cmd_default(object.__new__(Spawner))
+    assert command == [str(tmp_path / "users-env" / "bin" / "python"), "-m", "labfleet.singleuser"]
+    # the users' interpreter has the hub's packages (after its own): the launcher runs there
+    found = subprocess.run([command[0], "-c", "import labfleet.singleuser, jupyterlab"])
+    assert found.returncode == 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from traitlets.log import get_logger
 
 READY_TIMEOUT = 120  # seconds the fork server may take to import everything
 ANSWER_TIMEOUT = 20  # seconds a child may take to answer its pid
-COMMAND = [sys.executable, "-P", "-m", "labfleet.singleuser.forkserver"]
+COMMAND = ["-P", "-m", "labfleet.singleuser.forkserver"]  # after the users' interpreter
 # the fork server's environment keeps this much room, where each child writes its own
 ENV_ROOM = 64 * 1024
 ROOM_VARIABLE = "LABFLEET_ENVIRONMENT_ROOM"
@@ -49,7 +48,8 @@ class Launch:
 class Launcher:
     """One fork server, started on demand and started again after it ends."""
 
-    def __init__(self, folder: Path, log_file: Path, environment: dict[str, str]):
+    def __init__(self, python: str, folder: Path, log_file: Path, environment: dict[str, str]):
+        self.python = python
         self.socket = folder / "forkserver.sock"
         self.folder = folder
         self.log_file = log_file
@@ -72,7 +72,7 @@ class Launcher:
         self.socket.unlink(missing_ok=True)
         with self.log_file.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
-                *COMMAND, str(self.socket),
+                self.python, *COMMAND, str(self.socket),
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=log,
                 env=self.environment, cwd="/",
             )  # fmt: skip

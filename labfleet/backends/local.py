@@ -13,6 +13,7 @@ import os
 import pwd
 import shutil
 import stat
+import subprocess
 import sys
 from collections import deque
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from ..groups import Mount
 from ..objects import safe_name, system_account_name
 from ..profiles import Profile
 from ..volumes import VolumeState
-from . import cgroups, processes
+from . import cgroups, processes, users_env
 from .accounts import Account, SystemAccounts, account_from, exists
 from .admission import Admission
 from .base import Backend, BackendError, Problem, Usage
@@ -98,6 +99,24 @@ class LocalBackend(Backend):
         "a fork past it fails. Applied through the server's control group.",
     ).tag(config=True)
 
+    users_environment = Unicode(
+        "",
+        help="""Folder of the users' Python environment: what servers and kernels run, apart
+        from the hub's (made at the first start; its packages come before the hub's, and
+        `labfleet env install` adds to it). Default: users-env in the data directory.""",
+    ).tag(config=True)
+
+    @property
+    def users_env_dir(self) -> Path:
+        return (
+            Path(self.users_environment) if self.users_environment else self.data_dir / "users-env"
+        )
+
+    @cached_property
+    def users_python(self) -> Path:
+        """The users' interpreter (the environment made if missing)."""
+        return users_env.ensure(self.users_env_dir)
+
     fork_server = Bool(
         True,
         help="""Start servers as forks of a process that has imported the single-user
@@ -129,9 +148,16 @@ class LocalBackend(Backend):
         """The fork server, started with the hub (environment: nothing of the hub's)."""
         folder = self.data_dir / "forkserver"
         return Launcher(
+            str(self.users_python),
             folder,
             folder / "forkserver.log",
-            {"PATH": os.pathsep.join(SYSTEM_PATH), "HOME": "/nonexistent", "LANG": "C.UTF-8"},
+            {
+                "PATH": os.pathsep.join(SYSTEM_PATH),
+                "HOME": "/nonexistent",
+                "LANG": "C.UTF-8",
+                # so that it imports the extensions the servers load
+                **users_env.jupyter_paths(),
+            },
         )
 
     def start_helpers(self) -> None:
@@ -191,6 +217,15 @@ class LocalBackend(Backend):
 
     def check(self) -> list[Problem]:
         problems = []
+        try:
+            self.users_python  # noqa: B018 (made now, before any server starts)
+        except (OSError, subprocess.SubprocessError) as e:
+            problems.append(
+                Problem(
+                    f"the users' Python environment {self.users_env_dir} cannot be made: {e}",
+                    "check that the folder can be written and that python3-venv is installed",
+                )
+            )
         if self.isolate_users:
             if os.geteuid() != 0:
                 problems.append(
@@ -203,7 +238,7 @@ class LocalBackend(Backend):
                 problems.append(Problem("useradd is missing", "apt-get install passwd"))
             blocked = {
                 folder: needed
-                for needed in [*interpreter_folders(), self.volumes_dir]
+                for needed in [*interpreter_folders(), self.users_env_dir, self.volumes_dir]
                 for folder in unreachable_folders(needed)
             }
             problems += [

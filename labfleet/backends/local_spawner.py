@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +17,7 @@ from traitlets import default
 
 from .. import blocking
 from ..branding import lab_environment
-from . import processes
+from . import processes, users_env
 from .accounts import Account, account_name_of
 from .base import BackendError, LabFleetSpawner
 from .cgroups import Limits
@@ -207,9 +206,9 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
 
     @default("cmd")
     def _cmd_default(self) -> list[str]:
-        # the hub's own environment, by absolute path: accounts have no PATH of ours;
+        # the users' environment, by absolute path: accounts have no PATH of ours;
         # labfleet's launcher of jupyterhub-singleuser, which starts it faster
-        return [sys.executable, "-m", "labfleet.singleuser"]
+        return [str(self.backend.users_python), "-m", "labfleet.singleuser"]
 
     def make_preexec_fn(self, name: str):
         """Join the server's control group, then become its account (unless systemd does)."""
@@ -234,6 +233,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         env["HOME"] = str(self.account.home)
         env["SHELL"] = self.account.shell
         # a clean PATH: the users' Python environment and the system's, nothing of root's
-        env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), *SYSTEM_PATH])
+        env["PATH"] = os.pathsep.join([str(self.backend.users_python.parent), *SYSTEM_PATH])
         env.update(lab_environment(self.labfleet.lab_folder))
+        env.update(users_env.jupyter_paths(env.get("JUPYTER_CONFIG_PATH")))
         return env
