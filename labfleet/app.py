@@ -311,6 +311,9 @@ class LabFleet(JupyterHub):
         if choices:
             print("labfleet: " + "\n  ".join(["bad environments:", *choices]), file=sys.stderr)
             self.exit(1)
+        self.runtime.environment_images = tuple(
+            p.image for p in self.environments.profiles if p.image
+        )
         problems = self.runtime.check()
         if problems:
             lines = "\n".join(f"  - {p.what}\n    fix: {p.fix}" for p in problems)

@@ -168,6 +168,39 @@ def cmd_env(args: argparse.Namespace) -> int:
     return subprocess.call(command)
 
 
+def cmd_images(args: argparse.Namespace) -> int:
+    """0: every image pulled; 1: some could not be; 2: not the docker backend."""
+    import docker
+
+    from .app import LabFleet
+
+    app = LabFleet.from_file(Path(args.config), args.data_dir)
+    if app.backend != "docker":
+        print(f"labfleet: the {app.backend} backend runs no images", file=sys.stderr)
+        return 2
+    app.runtime.environment_images = tuple(p.image for p in app.environments.profiles if p.image)
+    tty = sys.stdout.isatty()
+
+    def show(line: str) -> None:
+        if tty:
+            print(f"\r{line[:200]:200}", end="", flush=True)
+
+    try:
+        failed = {i: why for i, why in app.runtime.pull_images(show).items() if why}
+    except docker.errors.DockerException as e:
+        print(f"labfleet: the Docker engine is not reachable: {e}", file=sys.stderr)
+        return 2
+    if tty:
+        print()
+    for image in app.runtime.listed_images:
+        if image in failed:
+            kept = "" if app.runtime.has_image(image) else " (and it is not on this engine)"
+            print(f"{image}: not pulled: {failed[image]}{kept}")
+        else:
+            print(f"{image}: pulled")
+    return 1 if failed else 0
+
+
 def cmd_service(args: argparse.Namespace) -> int:
     from jupyterhub.utils import url_path_join
 
@@ -276,6 +309,13 @@ def parser() -> argparse.ArgumentParser:
     install.add_argument("packages", nargs="+", help="what pip installs, e.g. pandas==2.2")
     with_config(env_actions.add_parser("list", help="the packages added for the users"))
     env.set_defaults(func=cmd_env)
+
+    pictures = sub.add_parser("images", help="the docker backend's images")
+    image_actions = pictures.add_subparsers(dest="action", required=True)
+    with_config(
+        image_actions.add_parser("pull", help="pull every image labfleet.yaml lists, with progress")
+    )
+    pictures.set_defaults(func=cmd_images)
 
     db = sub.add_parser("db", help="the hub's database")
     db_actions = db.add_subparsers(dest="action", required=True)

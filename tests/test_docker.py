@@ -19,11 +19,13 @@ import requests
 from harness import (
     SPAWN_TIMEOUT,
     docker_engine,
+    free_port,
     get_file,
     labfleet_api,
     panel,
     put_file,
     remove_docker_objects,
+    run_labfleet,
     skip_without_docker,
     wait_for,
 )
@@ -51,6 +53,13 @@ HUB_CONFIG = {
     # users' own ~/.jupyter, which test_logs_explain_a_failed_start breaks on purpose
     "spawner": {"args": ["--ContentsManager.allow_hidden=True"], "disable_user_config": False},
     "activity": {"stats_interval": 5},
+    # the first is the default; the second names an image this engine lacks
+    "environments": {
+        "choices": [
+            {"name": "lab", "display_name": "Lab"},
+            {"name": "elsewhere", "display_name": "Elsewhere", "image": "labfleet-missing:1"},
+        ]
+    },
 }
 USER = "o.brien"
 CONTAINER = f"{PREFIX}-o-2ebrien"
@@ -285,3 +294,41 @@ def test_renaming_a_user_with_volumes_is_refused_naming_the_backend(hub, obrien)
     renamed = hub.api("PATCH", "/users/fresh", json={"name": "fresher"})
     assert renamed.status_code == 200, renamed.text
     assert hub.user("fresher")["name"] == "fresher"
+
+
+def test_the_hub_warns_of_an_environments_missing_image(hub):
+    warnings = [line for line in hub.start_output if "labfleet-missing:1" in line]
+    assert warnings and "labfleet images pull" in warnings[0]
+
+
+def test_images_pull_reports_each_image_with_progress_lines(engine, tmp_path):
+    from labfleet.backends import images
+
+    # a registry on a loopback port nobody listens on: refused at once
+    unreachable = f"127.0.0.1:{free_port()}/labfleet-none:1"
+    lines = []
+    why = images.pull(engine, unreachable, lines.append)
+    assert why and "refused" in why
+    config = tmp_path / "labfleet.yaml"
+    config.write_text(
+        f"labfleet:\n  backend: docker\n  data_dir: {tmp_path / 'data'}\n"
+        f"docker:\n  image: {unreachable}\n"
+    )
+    done = run_labfleet("images", "pull", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert f"{unreachable}: not pulled" in done.stdout and "not on this engine" in done.stdout
+
+
+def test_pull_progress_adds_up_the_layers():
+    from labfleet.backends.images import Progress
+
+    progress = Progress()
+    for event in [
+        {"status": "Pulling fs layer", "id": "a"},
+        {"status": "Downloading", "id": "a", "progressDetail": {"current": 10e6, "total": 40e6}},
+        {"status": "Downloading", "id": "b", "progressDetail": {"current": 0, "total": 60e6}},
+        {"status": "Download complete", "id": "a"},
+    ]:
+        progress.add(event)
+    line = progress.line("lab:1")
+    assert line.startswith("lab:1: [############") and "40%" in line and "40/100 MB" in line

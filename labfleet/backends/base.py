@@ -90,6 +90,9 @@ class Backend(LoggingConfigurable):
         """Cheap checks of what this backend needs; empty when all is well."""
         return []
 
+    # the images labfleet.yaml's environments name (set by the hub before its checks)
+    environment_images: tuple[str, ...] = ()
+
     def startup_warnings(self) -> list[str]:
         """Facts the operator should hear at every start (not errors)."""
         return []

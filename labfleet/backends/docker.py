@@ -25,7 +25,7 @@ from ..branding import lab_environment
 from ..objects import render_name
 from ..profiles import Profile
 from ..volumes import VolumeSpec, VolumeState
-from . import docker_grants
+from . import docker_grants, images
 from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
 
 USER_LABEL = "labfleet.user"
@@ -280,6 +280,30 @@ class DockerBackend(Backend):
         if docker_grants.engine_socket(self.engine_url):
             return {}
         return {"docker_socket": f"the engine is reached at {self.engine_url}, not a socket here"}
+
+    @property
+    def listed_images(self) -> list[str]:
+        """The servers' image and the environments' images."""
+        return images.listed(self.image, self.environment_images)
+
+    def startup_warnings(self) -> list[str]:
+        try:
+            absent = images.missing(self._connect(), self.environment_images)
+        except docker.errors.DockerException:
+            return []  # check() says the engine is not reachable
+        return [
+            f"The image {image} of an environment is not on this engine: its servers cannot "
+            "start. Run labfleet images pull (or build it)."
+            for image in absent
+        ]
+
+    def has_image(self, image: str) -> bool:
+        return not images.missing(self._connect(), [image])
+
+    def pull_images(self, show: Callable[[str], None]) -> dict[str, str | None]:
+        """Pull every listed image, showing progress; image -> why it failed (None: pulled)."""
+        client = self._connect()
+        return {image: images.pull(client, image, show) for image in self.listed_images}
 
     def check(self) -> list[Problem]:
         try:
