@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+MAX_OFFSET = 10**9  # how far a page may start
 DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII digits only: "²".isdigit() is True
 
 

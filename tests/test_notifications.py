@@ -151,6 +151,7 @@ def test_the_history_lists_every_broadcast_with_its_results(hub):
         "carol": "not running",
     }
     assert labfleet_api(hub, "GET", "/notifications?limit=0").status_code == 400
+    assert labfleet_api(hub, "GET", "/notifications?offset=²").status_code == 400
     assert labfleet_api(hub, "GET", "/notifications/999999").status_code == 404
     ((actor, target, _, detail),) = [
         row

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from jupyterhub import orm
 from sqlalchemy.orm import Session
 from tornado.ioloop import PeriodicCallback
 
+from .. import servers
 from ..metrics import ACTIVE_USERS, RUNNING_SERVERS
 from . import sampling
 from .config import Activity
@@ -46,9 +46,7 @@ class ActivityMonitor:
 
     async def measure(self) -> None:
         """Measure every running server (in the background; never waited for by a page)."""
-        running = self.db.query(orm.Spawner).filter(
-            orm.Spawner.server_id.isnot(None), orm.Spawner.name == ""
-        )
+        running = servers.running(self.db)
         users = self._users()
         spawners = [users[s.user].spawner for s in running]
         await self.resources.measure([s for s in spawners if s.ready])

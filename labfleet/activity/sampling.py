@@ -15,6 +15,7 @@ from jupyterhub import orm
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from .. import servers
 from ..db.models import ActivityRound, ActivitySample, ActivityTotals, ActivityWeight
 from ..timestamps import utc
 from . import scoring
@@ -39,7 +40,7 @@ def take_round(db: Session, now: datetime, inactive_after: int, half_life_hours:
     since = (now - timedelta(seconds=inactive_after)).replace(tzinfo=None)  # JupyterHub's naive UTC
     users = db.execute(select(orm.User.id, orm.User.last_activity)).all()
     active = [user_id for user_id, last in users if last is not None and last >= since]
-    running = db.query(orm.Spawner).filter(orm.Spawner.server_id.isnot(None)).count()
+    running = servers.running(db).count()
     kept = totals(db)
     if kept is None:
         kept = ActivityTotals(id=1, weight=0.0, as_of=now)

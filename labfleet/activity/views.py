@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import culling
+from ..arguments import MAX_OFFSET, whole_number
 from ..db.models import ActivityRound, ActivitySample, ActivityWeight, SessionExtension
 from ..timestamps import iso, utc
 from . import scoring
@@ -50,19 +51,15 @@ def parse_wanted(argument: Callable[[str], str | None]) -> Wanted:
     order = argument("order") or ("asc" if sort == "name" else "desc")
     if order not in ("asc", "desc"):
         raise ValueError("order is asc or desc")
-    numbers = {}
-    for name, default, high in (("limit", PAGE, MAX_PAGE), ("offset", 0, None)):
-        text = argument(name)
-        value = default if text is None else int(text) if text.isdigit() else -1
-        if value < (1 if name == "limit" else 0) or (high is not None and value > high):
-            raise ValueError(f"{name} must be a whole number{f' from 1 to {high}' if high else ''}")
-        numbers[name] = value
+    limit = whole_number("limit", argument("limit") or str(PAGE), 1, MAX_PAGE)
+    offset = whole_number("offset", argument("offset") or "0", 0, MAX_OFFSET)
     return Wanted(
         search=(argument("search") or "").strip().lower(),
         state=state,
         sort=sort,
         descending=order == "desc",
-        **numbers,
+        limit=limit,
+        offset=offset,
     )
 
 

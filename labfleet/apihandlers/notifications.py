@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from tornado import web
 
 from .. import audit
+from ..arguments import MAX_OFFSET, whole_number
 from ..authz import needs_scope
 from ..db.models import Broadcast
 from ..notify import history, messages, recipients
@@ -27,8 +28,12 @@ class NotificationsAPIHandler(LabFleetAPIHandler):
 
     @needs_scope(NOTIFY, ADMIN_SERVERS)
     async def get(self) -> None:
-        limit = self._whole("limit", history.PAGE, 1, history.MAX_PAGE)
-        offset = self._whole("offset", 0, 0, None)
+        try:
+            limit = whole_number("limit", self.get_argument("limit", str(history.PAGE)), 1,
+                                 history.MAX_PAGE)  # fmt: skip
+            offset = whole_number("offset", self.get_argument("offset", "0"), 0, MAX_OFFSET)
+        except ValueError as e:
+            raise web.HTTPError(400, str(e)) from None
         rows, total = history.page(self.db, limit, offset)
         self.write(
             {
@@ -38,15 +43,6 @@ class NotificationsAPIHandler(LabFleetAPIHandler):
                 "offset": offset,
             }
         )
-
-    def _whole(self, name: str, default: int, low: int, high: int | None) -> int:
-        text = self.get_argument(name, None)
-        if text is None:
-            return default
-        if not text.isdigit() or int(text) < low or (high is not None and int(text) > high):
-            most = f" and at most {high}" if high is not None else ""
-            raise web.HTTPError(400, f"{name} must be a whole number, at least {low}{most}")
-        return int(text)
 
     @needs_scope(NOTIFY, ADMIN_SERVERS)
     async def post(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from jupyterhub import orm
 from tornado import web
 
+from .. import servers
 from ..authz import needs_scope
 from ..notify.messages import MAX_LENGTH, TYPES
 from ..scopes import ADMIN_SERVERS, NOTIFY
@@ -17,11 +18,7 @@ class NotificationsPage(LabFleetPageHandler):
     @web.authenticated
     @needs_scope(NOTIFY, ADMIN_SERVERS)
     async def get(self) -> None:
-        running = (
-            self.db.query(orm.Spawner)
-            .filter(orm.Spawner.server_id.isnot(None), orm.Spawner.name == "")
-            .count()
-        )
+        running = servers.running(self.db).count()
         await self.render_page(
             "labfleet/notifications.html",
             types=TYPES,

@@ -16,7 +16,7 @@ from jupyterhub import orm
 from sqlalchemy.orm import Session
 from tornado.ioloop import PeriodicCallback
 
-from .. import culling
+from .. import culling, servers
 from ..db.models import Broadcast
 from ..metrics import BROADCAST_RESULTS
 from ..timestamps import utc
@@ -108,9 +108,7 @@ class Broadcaster:
     def targets(self, chosen: list[str] | None) -> tuple[list[Target], list[Outcome]]:
         """The servers of the users ``chosen`` (None: every running one); those not running."""
         if chosen is None:
-            running = self.db.query(orm.Spawner).filter(
-                orm.Spawner.server_id.isnot(None), orm.Spawner.name == ""
-            )
+            running = servers.running(self.db)
             orm_users = [s.user for s in running]
         else:
             orm_users = self.db.query(orm.User).filter(orm.User.name.in_(chosen)).all()
@@ -210,9 +208,7 @@ class Broadcaster:
         """Tell each user whose server is culled soon when, and where to extend it."""
         moment = now()
         window = 60 * self.culling.warning_minutes
-        running = self.db.query(orm.Spawner).filter(
-            orm.Spawner.server_id.isnot(None), orm.Spawner.name == ""
-        )
+        running = servers.running(self.db)
         for orm_spawner in running.all():
             user = self.users[orm_spawner.user]
             session = culling.spawner_session(self.culling, self.db, user.spawner, moment)
