@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import sys
@@ -13,7 +14,7 @@ from urllib.parse import urlparse
 from jupyterhub import orm
 from jupyterhub.app import JupyterHub
 from tornado import web
-from traitlets import Bool, Dict, Enum, Instance, Integer, Unicode, default, validate
+from traitlets import Bool, Dict, Enum, Instance, Integer, List, Unicode, default, validate
 from traitlets.config import Config, Configurable
 
 from . import apihandlers, audit, handlers, hubs, running, scopes, settings
@@ -44,14 +45,26 @@ from .settings import Section, SectionTable
 from .settings_report import SettingsSource
 from .traitlets import component_traits
 from .volumes import DEFAULT_VOLUMES, parse_volumes
+from .workshop.config import Workshop
+from .workshop.handout import Handout
+from .workshop.tools import WorkshopTools
 
 PACKAGE = Path(__file__).parent
+
+
+def is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def foreign_listener(what: str, url: str) -> str | None:
     """Why the port of ``url`` may not be used: held by a process of another account."""
     parsed = urlparse(url)
-    if parsed.port is None:
+    if parsed.port is None or not is_address(parsed.hostname or "0.0.0.0"):
+        # a host name: a service elsewhere, such as the chart's proxy on Kubernetes
         return None
     found = processes.listener(parsed.port, parsed.hostname or "0.0.0.0")
     if found is None or found.uid == os.geteuid():
@@ -80,6 +93,7 @@ COMPONENTS: dict[str, tuple[str, type[Configurable]]] = {
     "notifications": ("notifications", Notifications),
     "activity": ("activity", Activity),
     "environments": ("environments", Environments),
+    "workshop": ("workshop", Workshop),
 }
 
 CULLER_ROLE = {
@@ -104,6 +118,13 @@ class LabFleet(JupyterHub):
 
     config_file = Unicode(
         settings.DEFAULT_FILE, help="The labfleet.yaml to load (missing: all defaults)."
+    ).tag(config=True)
+
+    jupyterhub_config_files = List(
+        Unicode(),
+        help="JupyterHub configuration files (Python) loaded before labfleet.yaml, which "
+        "overrides what they set: the Zero to JupyterHub chart's jupyterhub_config.py on "
+        "Kubernetes (labfleet up --jupyterhub-config; see docs/kubernetes.md).",
     ).tag(config=True)
 
     data_dir = Unicode(
@@ -255,6 +276,8 @@ class LabFleet(JupyterHub):
 
     def load_config_file(self, filename: str, path: str | None = None) -> None:
         """Load labfleet.yaml through :mod:`labfleet.settings` (no file: all defaults)."""
+        for python_file in self.jupyterhub_config_files:
+            super().load_config_file(python_file)
         file = Path(filename)
         if not file.exists():
             # JupyterHub itself refuses a named file that is missing before this runs
@@ -375,7 +398,21 @@ class LabFleet(JupyterHub):
         if self.culling.enabled:
             self.services = [*self.services, self.culler_service()]
             self.load_roles = [*self.load_roles, CULLER_ROLE]
+        self.load_roles = [*self.load_roles, *self.workshop_roles()]
         await super().init_role_creation()
+
+    def workshop_roles(self) -> list[dict]:
+        """Servers' tokens record their user's save events; instructors follow the workshop.
+
+        The server role is JupyterHub's own with the events added, unless the hub's
+        configuration defines one itself.
+        """
+        roles = []
+        if self.workshop.enabled:
+            roles.append(scopes.instructor_role(self.workshop.instructors_group))
+        if not any(role.get("name") == "server" for role in self.load_roles):
+            roles.append(scopes.SERVER_ROLE)
+        return roles
 
     def culler_service(self) -> dict:
         culling = self.culling
@@ -497,6 +534,9 @@ class LabFleet(JupyterHub):
 
     def init_tornado_settings(self) -> None:
         gpu = self.init_gpus()
+        broadcaster = self.init_broadcaster()
+        handout = Handout(db=self.db, broadcaster=broadcaster, config=self.workshop, log=self.log)
+        self.proxy.route_listeners.append(handout.server_routed)
         context = self.tornado_settings["labfleet"] = LabFleetContext(
             data_dir=self.data_path,
             backend=self.runtime,
@@ -512,7 +552,7 @@ class LabFleet(JupyterHub):
             gpu=gpu,
             settings=self.settings_source(),
             environments=self.environments,
-            broadcaster=self.init_broadcaster(),
+            broadcaster=broadcaster,
             activity=ActivityMonitor(
                 db=self.db,
                 config=self.activity,
@@ -520,6 +560,7 @@ class LabFleet(JupyterHub):
                 users=lambda: self.users,
                 log=self.log,
             ),
+            workshop=WorkshopTools(config=self.workshop, handout=handout),
         )
         count_spawn_failures(self.backend)
         brand = hub_brand(self.branding, self.hub_prefix)

@@ -13,3 +13,8 @@ def whole_number(name: str, text: str, low: int, high: int) -> int:
     if not DIGITS.fullmatch(text) or not low <= int(text) <= high:
         raise ValueError(f"{name} must be a whole number from {low} to {high}")
     return int(text)
+
+
+def row_id(text: str) -> int | None:
+    """A record's id from a path (None: no record can have it, e.g. past a 64-bit integer)."""
+    return int(text) if DIGITS.fullmatch(text) else None

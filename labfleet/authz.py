@@ -13,9 +13,10 @@ import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from jupyterhub import orm
 from jupyterhub.apihandlers import APIHandler
 from jupyterhub.handlers import BaseHandler
-from jupyterhub.scopes import has_scope
+from jupyterhub.scopes import Scope, has_scope
 from tornado import web
 
 from .scopes import in_words
@@ -50,12 +51,14 @@ def authorize(handler: BaseHandler, scopes: Sequence[str], user_name: str | None
     raise web.HTTPError(403, f"Requires one of the scopes {', '.join(scopes)}{target}")
 
 
-def needs_scope(*scopes: str, own: bool = False) -> Callable[[F], F]:
+def needs_scope(*scopes: str, own: bool = False, filtered: bool = False) -> Callable[[F], F]:
     """Decorate a handler method: it runs only for a caller holding one of ``scopes``.
 
     For a method with a ``user_name`` argument the scopes are checked for that user; a
     route without a name in its path (``user_name`` None), or ``own``, means the caller's
-    own account, and the caller must then be a user (not a service).
+    own account, and the caller must then be a user (not a service). ``filtered``: a
+    listing that holders of the scopes for some users may call, and that shows them only
+    those users (:func:`visible_users`).
     """
     if not scopes:
         raise ValueError("needs_scope needs at least one scope; use @public for open routes")
@@ -76,13 +79,41 @@ def needs_scope(*scopes: str, own: bool = False) -> Callable[[F], F]:
                 if caller is not None and caller.kind != "user":
                     raise web.HTTPError(403, "This is for users' own accounts, not services")
                 user_name = caller.name if caller is not None else None
-            authorize(handler, scopes, user_name)
+            if filtered:
+                if visible_users(handler, scopes) == frozenset():
+                    authorize(handler, scopes)  # the same refusals as without a filter
+            else:
+                authorize(handler, scopes, user_name)
             return method(handler, *args, **kwargs)
 
         setattr(checked, SCOPES_ATTRIBUTE, tuple(scopes))
         return checked  # type: ignore[return-value]
 
     return decorate
+
+
+def visible_users(handler: BaseHandler, scopes: Sequence[str]) -> frozenset[str] | None:
+    """The users whose records a holder of ``scopes`` may see: None for every user, else
+    their names (those of the scopes' user filters and the members of their group filters)."""
+    if handler.current_user is None:
+        return frozenset()
+    names: set[str] = set()
+    for scope in scopes:
+        held = handler.parsed_scopes.get(scope)
+        if held is None:
+            continue
+        if held == Scope.ALL:
+            return None
+        names.update(held.get("user", ()))
+        groups = held.get("group", ())
+        if groups:
+            members = (
+                handler.db.query(orm.User.name)
+                .join(orm.User.groups)
+                .filter(orm.Group.name.in_(list(groups)))
+            )
+            names.update(name for (name,) in members)
+    return frozenset(names)
 
 
 def public(method: F) -> F:

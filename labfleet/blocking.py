@@ -39,6 +39,8 @@ LOGINS = Pool("logins", 2)
 ENGINE = Pool("engine", 8)
 # file system work: accounts, folders, links, sizes, logs
 FILES = Pool("files", 4)
+# nbconvert rendering participants' notebooks for the instructor (CPU bound)
+RENDERING = Pool("rendering", 2)
 
 
 async def run(pool: Pool, fn: Callable[..., T], *args: object, timeout: float | None = None) -> T:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from . import __version__, configfile, running, settings
 from .auth import users_cli
+from .k8s import cli as k8s_cli
 from .notify import broadcast_cli
+from .workshop import init_cli as workshop_cli
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -39,6 +41,7 @@ def cmd_up(args: argparse.Namespace) -> int:
         argv.append(f"--LabFleet.registry={args.registry}")
     if args.external_proxy:
         argv.append("--LabFleetProxy.should_start=False")
+    argv += [f"--LabFleet.jupyterhub_config_files={path}" for path in args.jupyterhub_config]
     LabFleet.launch_instance(argv)
     return 0
 
@@ -278,6 +281,11 @@ def parser() -> argparse.ArgumentParser:
         "--external-proxy", action="store_true",
         help="use a proxy started apart (labfleet-proxy.service), kept across hub restarts",
     )  # fmt: skip
+    up.add_argument(
+        "--jupyterhub-config", action="append", default=[], metavar="FILE",
+        help="a JupyterHub configuration file (Python) loaded before labfleet.yaml, e.g. the "
+        "Zero to JupyterHub chart's (repeatable)",
+    )  # fmt: skip
     up.set_defaults(func=cmd_up)
 
     doctor = with_config(sub.add_parser("doctor", help="check the environment"))
@@ -339,6 +347,8 @@ def parser() -> argparse.ArgumentParser:
 
     users_cli.add_parser(sub, with_config)
     broadcast_cli.add_parser(sub, with_config)
+    k8s_cli.add_parser(sub, with_config)
+    workshop_cli.add_parser(sub, with_config)
     return p
 
 

@@ -22,6 +22,7 @@ from .notify.broadcaster import Broadcaster
 from .operations import Operations
 from .profiles import Environments
 from .settings_report import SettingsSource
+from .workshop.tools import WorkshopTools
 
 
 @dataclass
@@ -44,6 +45,7 @@ class LabFleetContext:
     environments: Environments
     broadcaster: Broadcaster
     activity: ActivityMonitor
+    workshop: WorkshopTools
 
     def group_view(self, group: orm.Group, running: Callable[[orm.User], bool]) -> dict[str, Any]:
         """A group as the API and the groups page show it."""

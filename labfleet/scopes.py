@@ -13,6 +13,8 @@ LOGS = "custom:labfleet:logs"
 PASSWORD = "custom:labfleet:password"
 ENVIRONMENT = "custom:labfleet:environment"
 USAGE = "custom:labfleet:usage"
+EVENTS_READ = "custom:labfleet:events:read"
+EVENTS_WRITE = "custom:labfleet:events:write"
 
 # JupyterHub custom_scopes definitions
 CUSTOM_SCOPES = {
@@ -23,6 +25,8 @@ CUSTOM_SCOPES = {
     PASSWORD: {"description": "Change a user's own password, knowing the current one."},
     ENVIRONMENT: {"description": "Read and set a user's own environment variables."},
     USAGE: {"description": "Read what a user's server uses (memory, processes) and its limits."},
+    EVENTS_READ: {"description": "Read a user's workshop events (notebook saves) and notebooks."},
+    EVENTS_WRITE: {"description": "Record workshop events (notebook saves) of a user."},
 }
 
 # every user holds these for their own server (JupyterHub's extra_user_scopes)
@@ -34,6 +38,7 @@ AUDIT = "custom:labfleet:audit"
 SETTINGS = "custom:labfleet:settings"
 NOTIFY = "custom:labfleet:notify"
 ACTIVITY = "custom:labfleet:activity"
+WORKSHOP = "custom:labfleet:workshop"
 PLATFORM_SCOPES = {
     AUDIT: {"description": "Read the audit log."},
     SETTINGS: {"description": "Read the platform's settings (secrets masked) and GPU status."},
@@ -41,7 +46,28 @@ PLATFORM_SCOPES = {
     ACTIVITY: {
         "description": "Read users' activity and their servers' resource use; sample and reset."
     },
+    WORKSHOP: {
+        "description": "Follow the participants' notebooks of a workshop and hand out material."
+    },
 }
+
+# JupyterHub's role of servers' own tokens, with their user's workshop events
+SERVER_ROLE = {
+    "name": "server",
+    "description": "Post activity and the user's workshop events",
+    "scopes": ["users:activity!user", "access:servers!server", f"{EVENTS_WRITE}!user"],
+}
+
+
+def instructor_role(group: str) -> dict:
+    """The role of a workshop's instructors: every participant's notebooks, hand-outs."""
+    return {
+        "name": "labfleet-instructor",
+        "description": "Follow the participants' notebooks and hand out material.",
+        "scopes": [WORKSHOP, "list:users", "read:users:name", "read:servers"],
+        "groups": [group],
+    }
+
 
 # JupyterHub's own scopes that labfleet's routes accept
 ADMIN_SERVERS = "admin:servers"  # every labfleet route on a user, for that user

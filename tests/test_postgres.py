@@ -40,7 +40,7 @@ def test_the_hub_and_labfleets_tables_live_in_postgresql(hub, database):
     assert not list(hub.data_dir.rglob("*.sqlite"))
 
 
-def test_accounts_servers_volumes_broadcasts_and_activity(hub):
+def test_accounts_servers_volumes_broadcasts_activity_and_events(hub):
     password = create_account(hub, "pia", [])
     _, login = hub.login("pia", password)
     assert login.status_code == 302
@@ -53,6 +53,11 @@ def test_accounts_servers_volumes_broadcasts_and_activity(hub):
     assert labfleet_api(hub, "POST", "/activity/sample").json()["running"] == 1
     (row,) = labfleet_api(hub, "GET", "/activity", params={"search": "pia"}).json()["users"]
     assert row["state"] == "active" and row["score"] > 0
+    for path in ("a.ipynb", "a.ipynb", "b.ipynb"):  # workshop events: the grid's last saves
+        labfleet_api(hub, "POST", "/users/pia/events", json={"path": path})
+    grid = labfleet_api(hub, "GET", "/workshop").json()
+    assert sorted(grid["cells"]["pia"]) == ["a.ipynb", "b.ipynb"]
+    assert grid["cells"]["pia"]["a.ipynb"]["id"] == 2
     hub.stop_server("pia")
     reset = panel(hub, "DELETE", "pia", "volumes", json={"volumes": ["home"]})
     assert reset.status_code == 200, reset.text

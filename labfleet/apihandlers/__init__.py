@@ -5,6 +5,7 @@ from . import (
     audit,
     credentials,
     environment,
+    events,
     groups,
     notifications,
     servers,
@@ -12,6 +13,7 @@ from . import (
     settings,
     users,
     volumes,
+    workshop,
 )
 
 default_handlers: list[tuple] = [
@@ -26,6 +28,8 @@ default_handlers: list[tuple] = [
     *settings.default_handlers,
     *notifications.default_handlers,
     *activity.default_handlers,
+    *events.default_handlers,
+    *workshop.default_handlers,
 ]
 
 # labfleet's versions of JupyterHub's own routes

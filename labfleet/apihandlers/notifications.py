@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from tornado import web
 
 from .. import audit
-from ..arguments import MAX_OFFSET, whole_number
+from ..arguments import MAX_OFFSET, row_id, whole_number
 from ..authz import needs_scope
 from ..db.models import Broadcast
 from ..notify import history, messages, recipients
@@ -81,7 +81,7 @@ class NotificationAPIHandler(LabFleetAPIHandler):
     """GET: one broadcast with its result for every recipient. DELETE: cancel a scheduled one."""
 
     def broadcast(self, broadcast_id: str) -> Broadcast:
-        row = self.db.get(Broadcast, int(broadcast_id))
+        row = None if (found := row_id(broadcast_id)) is None else self.db.get(Broadcast, found)
         if row is None:
             raise web.HTTPError(404, f"No broadcast {broadcast_id}")
         return row

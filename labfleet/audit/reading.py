@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..arguments import whole_number
 from ..db.models import AuditEvent
-from ..timestamps import utc
+from ..timestamps import parse_time, utc
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -40,18 +40,6 @@ class AuditFilter:
             and not (key == "limit" and value == DEFAULT_LIMIT)
             and not (key == "offset" and value == 0)
         }
-
-
-def parse_time(name: str, text: str) -> datetime:
-    """An ISO 8601 date or time (UTC unless it says otherwise), as an aware UTC datetime."""
-    try:
-        # a moment at the edge of the calendar may not exist in UTC (year 0 or 10000)
-        return utc(datetime.fromisoformat(text)).astimezone(timezone.utc)
-    except (ValueError, OverflowError):
-        raise ValueError(
-            f"{name} must be an ISO 8601 date or time between the years 1 and 9999 in UTC, "
-            "e.g. 2024-05-01 or 2024-05-01T09:30Z"
-        ) from None
 
 
 def parse_filter(argument: Callable[[str], str | None]) -> AuditFilter:

@@ -2,6 +2,9 @@
 
 from .base import Backend
 from .docker import DockerBackend
+from .kubernetes import KubernetesBackend
 from .local import LocalBackend
 
-BACKENDS: dict[str, type[Backend]] = {b.name: b for b in (LocalBackend, DockerBackend)}
+BACKENDS: dict[str, type[Backend]] = {
+    b.name: b for b in (LocalBackend, DockerBackend, KubernetesBackend)
+}

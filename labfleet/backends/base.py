@@ -19,7 +19,8 @@ from ..gpu import gpu_devices, gpu_environment
 from ..groups import BackendFacts, Grants, PropertiesError, start_grants, start_notices
 from ..notify.tickets import KEY_ENVIRONMENT
 from ..profiles import Profile
-from ..volumes import VolumeState
+from ..volumes import VolumeSpec, VolumeState
+from ..workshop.people import is_participant
 
 if TYPE_CHECKING:
     from ..context import LabFleetContext
@@ -164,6 +165,31 @@ class Backend(LoggingConfigurable):
         """
         raise self.unsupported("rename volumes")
 
+    def volume_name(self, username: str, spec: VolumeSpec) -> str:
+        """The runtime's name of ``username``'s volume ``spec`` (a Docker volume, a PVC)."""
+        raise self.unsupported("name volumes")
+
+    async def existing_volumes(self, names: Sequence[str]) -> set[str]:
+        """Which of the runtime's volumes ``names`` exist (backends whose volumes are objects
+        of the runtime: Docker volumes, PVCs)."""
+        raise self.unsupported("list volumes by name")
+
+    async def refuse_rename_with_volumes(self, old: str, new: str, volumes: str) -> None:
+        """Refuse (409) to rename ``old`` while they have ``volumes`` (e.g. "Docker volumes"),
+        which cannot be renamed, or while ``new`` has some already."""
+        for user, why in (
+            (old, f"{volumes} cannot be renamed, and {old} has some"),
+            (new, f"{volumes} named for {new} exist already (left by an earlier user?)"),
+        ):
+            names = [self.volume_name(user, spec) for spec in self.volumes]
+            existing = sorted(await self.existing_volumes(names))
+            if existing:
+                raise BackendError(
+                    409,
+                    f"the {self.name} backend cannot rename {old} to {new}: {why} "
+                    f"({', '.join(existing)}); delete them first, or keep the name",
+                )
+
     async def usage(self, spawner: LabFleetSpawner) -> Usage:
         """What the running server uses now, and its limits."""
         raise self.unsupported("measure a server")
@@ -288,6 +314,17 @@ class LabFleetSpawner(LoggingConfigurable):
         # environment as the server starts, see labfleet.singleuser)
         env[KEY_ENVIRONMENT] = self.labfleet.broadcaster.server_key(self.server.base_url)
         return env
+
+    def get_args(self) -> list[str]:
+        args = list(super().get_args())
+        workshop = self.labfleet.workshop.config
+        if workshop.enabled:
+            # labfleet.singleuser.save_events: saves reach the hub, faster for participants
+            args += ["--SaveEvents.enabled=True",
+                     f"--SaveEvents.content_limit_kb={workshop.content_limit_kb}"]  # fmt: skip
+            if workshop.autosave_seconds and is_participant(self.user.orm_user, workshop):
+                args.append(f"--SaveEvents.autosave_seconds={workshop.autosave_seconds}")
+        return args
 
     async def poll_and_notify(self):
         # the hub's periodic poll must not take a restart in place for a crash

@@ -329,7 +329,7 @@ class DockerBackend(Backend):
 
     # -- volumes -------------------------------------------------------------------
 
-    async def _existing(self, names: Iterable[str]) -> set[str]:
+    async def existing_volumes(self, names: Iterable[str]) -> set[str]:
         """Which of the volumes ``names`` exist."""
         wanted = set(names)
         # the name filter matches substrings: keep the exact names only
@@ -351,7 +351,7 @@ class DockerBackend(Backend):
 
     async def list_volumes(self, username: str) -> list[VolumeState]:
         names = {spec: self.volume_name(username, spec) for spec in self.volumes}
-        existing = await self._existing(names.values())
+        existing = await self.existing_volumes(names.values())
         sizes = await self._sizes() if existing else {}
         return [
             VolumeState(spec, name, exists=name in existing, size_bytes=sizes.get(name))
@@ -361,7 +361,7 @@ class DockerBackend(Backend):
     async def prepare_volumes(self, username: str) -> None:
         """Create the missing volumes of ``username``, labelled and writable by the image's user."""
         names = {spec: self.volume_name(username, spec) for spec in self.volumes}
-        existing = await self._existing(names.values())
+        existing = await self.existing_volumes(names.values())
         missing = {spec: name for spec, name in names.items() if name not in existing}
         for spec, name in missing.items():
             labels = {USER_LABEL: username, VOLUME_LABEL: spec.name}
@@ -445,18 +445,7 @@ class DockerBackend(Backend):
         Copying them through a helper container would double the disk use and the time of
         a rename; the admin decides instead (keep the name, or delete the volumes).
         """
-        for user, why in (
-            (old, f"Docker volumes cannot be renamed, and {old} has some"),
-            (new, f"volumes named for {new} exist already (left by an earlier user?)"),
-        ):
-            names = [self.volume_name(user, spec) for spec in self.volumes]
-            existing = sorted(await self._existing(names))
-            if existing:
-                raise BackendError(
-                    409,
-                    f"the docker backend cannot rename {old} to {new}: {why} "
-                    f"({', '.join(existing)}); delete them first, or keep the name",
-                )
+        await self.refuse_rename_with_volumes(old, new, "Docker volumes")
 
     # -- servers -------------------------------------------------------------------
 

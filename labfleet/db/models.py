@@ -164,3 +164,52 @@ class TemporaryUser(Base):
 
     user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WorkshopEvent(Base):
+    """Something that happened in a user's server: a notebook saved (with its content), or
+    an event a script posted."""
+
+    __tablename__ = "labfleet_workshop_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    username: Mapped[str] = mapped_column(String(255), index=True)
+    filename: Mapped[str] = mapped_column(String(255), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    size: Mapped[int | None] = mapped_column(Integer)  # the notebook's bytes, when known
+    content: Mapped[str | None] = mapped_column(Text)  # the notebook's JSON, under the cap
+    omitted: Mapped[str | None] = mapped_column(Text)  # why there is no content, in words
+    # the error the notebook's last run ended in ("NameError: x"), and its cell
+    error: Mapped[str | None] = mapped_column(Text)
+    error_cell: Mapped[int | None] = mapped_column(Integer)
+
+
+class Material(Base):
+    """Files an instructor handed out: into ``folder`` of each recipient's home."""
+
+    __tablename__ = "labfleet_material"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    folder: Mapped[str] = mapped_column(Text)
+    recipients: Mapped[dict] = mapped_column(JSON)  # {"all": true} | {"groups": [...]} | ...
+    files: Mapped[list] = mapped_column(JSON)  # [{"path", "sha256", "content" (base64)}]
+
+
+class MaterialResult(Base):
+    """Whether handed-out material arrived in one recipient's home, file by file."""
+
+    __tablename__ = "labfleet_material_results"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    material_id: Mapped[int] = mapped_column(
+        ForeignKey("labfleet_material.id", ondelete="CASCADE"), index=True
+    )
+    username: Mapped[str] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # waiting | delivered | failed
+    reason: Mapped[str] = mapped_column(Text, default="")
+    files: Mapped[list] = mapped_column(JSON, default=list)  # [{"path", "outcome", "kept"}]
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -17,6 +17,7 @@ from . import (
     panel,
     settings,
     users,
+    workshop,
 )
 
 default_handlers: list[tuple] = [
@@ -29,6 +30,7 @@ default_handlers: list[tuple] = [
     *panel.default_handlers,
     *notifications.default_handlers,
     *activity.default_handlers,
+    *workshop.default_handlers,
 ]
 
 
@@ -49,6 +51,7 @@ class Navigation:
         ("Groups", "labfleet/groups", groups.GroupsPageHandler),
         ("Notifications", "labfleet/notifications", notifications.NotificationsPage),
         ("Activity", "labfleet/activity", activity.ActivityPage),
+        ("Workshop", "labfleet/workshop", workshop.WorkshopPage),
         ("Settings", "labfleet/settings", settings.SettingsPage),
         ("Audit", "labfleet/audit", audit.AuditPage),
     )

@@ -43,13 +43,14 @@ class ProxyRoute:
             address = "::1"
         return cls(scheme=bound.scheme, address=address, netloc=bound.netloc)
 
-    def ingest_url(self, base_url: str, host: str | None) -> str:
-        """The ingest URL of the server at ``base_url`` (on its own ``host`` with subdomains)."""
+    def server_url(self, base_url: str, host: str | None, route: str = tickets.INGEST) -> str:
+        """The URL of ``route`` on the server at ``base_url`` (on its own ``host`` with
+        subdomains): by default the notification extension's ingest route."""
         netloc = self.netloc
         if host:
             port = urlsplit(f"//{self.netloc}").port
             netloc = f"{urlsplit(host).hostname}:{port}" if port else urlsplit(host).hostname
-        return f"{self.scheme}://{netloc}{base_url}{tickets.INGEST}"
+        return f"{self.scheme}://{netloc}{base_url}{route}"
 
 
 def now() -> datetime:
@@ -89,9 +90,9 @@ class Broadcaster:
         """The key a server started at ``base_url`` gets (hex), for its environment."""
         return tickets.server_key(self.secret, base_url).hex()
 
-    def _target(self, user: Any, routed: bool = False) -> Target | None:
-        """The server of ``user``, if it takes requests (``routed``: its route was just added,
-        before the hub counts the start as done)."""
+    def target(self, user: Any, routed: bool = False, route: str = tickets.INGEST) -> Target | None:
+        """``route`` on the server of ``user``, if it takes requests (``routed``: its route was
+        just added, before the hub counts the start as done)."""
         spawner = user.spawner
         if spawner.server is None or getattr(spawner, "restarting", False):
             return None
@@ -101,7 +102,7 @@ class Broadcaster:
         host = user.host if user.settings.get("subdomain_host") else None
         return Target(
             username=user.name,
-            url=self.route.ingest_url(base_url, host),
+            url=self.route.server_url(base_url, host, route),
             key=tickets.server_key(self.secret, base_url),
         )
 
@@ -114,21 +115,25 @@ class Broadcaster:
             orm_users = self.db.query(orm.User).filter(orm.User.name.in_(chosen)).all()
         targets, missed = [], []
         for orm_user in sorted(orm_users, key=lambda u: u.name):
-            target = self._target(self.users[orm_user])
+            target = self.target(self.users[orm_user])
             if target is None:
                 missed.append(Outcome(orm_user.name, False, NOT_RUNNING))
             else:
                 targets.append(target)
         return targets, missed
 
-    async def _deliver(self, row: Broadcast, targets: list[Target]) -> list[Outcome]:
+    def tls(self) -> ssl.SSLContext | None:
+        """How the proxy's certificate is checked (None: the proxy speaks plain HTTP)."""
         if self._tls is None and self.route.scheme == "https":
             self._tls = tls_context(self.config.ca_certs)
+        return self._tls
+
+    async def _deliver(self, row: Broadcast, targets: list[Target]) -> list[Outcome]:
         return await deliver(
             targets,
             messages.ingest_body(history.message_of(row), row.id),
             proxy_address=self.route.address,
-            tls=self._tls,
+            tls=self.tls(),
             concurrency=self.config.concurrency,
             timeout=self.config.timeout,
             ticket_seconds=self.config.ticket_seconds,
@@ -195,7 +200,7 @@ class Broadcaster:
             asyncio.ensure_future(self._replay(user))
 
     async def _replay(self, user: Any) -> None:
-        target = self._target(user, routed=True)
+        target = self.target(user, routed=True)
         if target is None:
             return
         for row in history.replayable(self.db, user.name, self.config.replay_minutes):

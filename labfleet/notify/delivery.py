@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from . import tickets
 
 NOT_RUNNING = "not running"
+EXTENSION = "jupyterlab-notifications-extension"  # what takes the notifications
 
 
 @dataclass(frozen=True)
@@ -32,16 +33,18 @@ class Target:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What became of one recipient: delivered, or why not (in words), and how long it took."""
+    """What became of one recipient: delivered, or why not (in words), and how long it took;
+    the server's answer."""
 
     username: str
     delivered: bool
     reason: str = ""
     seconds: float = 0.0
+    answer: bytes = b""
 
 
-async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bool]:
-    """The status of one HTTP/1.1 answer, its body read; and whether the connection stays."""
+async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bytes, bool]:
+    """The status and body of one HTTP/1.1 answer; and whether the connection stays."""
     status_line = await reader.readline()
     if not status_line:
         raise ConnectionResetError("the connection was closed before an answer")
@@ -50,16 +53,17 @@ async def _read_answer(reader: asyncio.StreamReader) -> tuple[int, bool]:
     while (line := await reader.readline()) not in (b"\r\n", b"\n", b""):
         name, _, value = line.partition(b":")
         headers[name.strip().lower()] = value.strip()
+    body = b""
     if headers.get(b"transfer-encoding", b"").lower() == b"chunked":
         while size := int((await reader.readline()).split(b";")[0], 16):
-            await reader.readexactly(size + 2)
+            body += (await reader.readexactly(size + 2))[:-2]
         await reader.readline()
     elif b"content-length" in headers:
-        await reader.readexactly(int(headers[b"content-length"]))
+        body = await reader.readexactly(int(headers[b"content-length"]))
     else:
-        await reader.read()  # to the end: the server closes the connection
-        return code, False
-    return code, headers.get(b"connection", b"").lower() != b"close"
+        body = await reader.read()  # to the end: the server closes the connection
+        return code, body, False
+    return code, body, headers.get(b"connection", b"").lower() != b"close"
 
 
 class Connections:
@@ -70,8 +74,8 @@ class Connections:
         self.address, self.tls = address, tls
         self.open: dict[str, tuple[asyncio.StreamReader, asyncio.StreamWriter]] = {}
 
-    async def post(self, url: str, headers: dict[str, str], body: bytes) -> int:
-        """POST ``body`` to ``url`` on the proxy; the answer's status."""
+    async def post(self, url: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        """POST ``body`` to ``url`` on the proxy; the answer's status and body."""
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         connection = self.open.pop(parts.netloc, None)
@@ -90,7 +94,7 @@ class Connections:
         )
         try:
             await writer.drain()
-            code, keep = await _read_answer(reader)
+            code, answer, keep = await _read_answer(reader)
         except BaseException:
             writer.close()
             raise
@@ -98,7 +102,7 @@ class Connections:
             self.open[parts.netloc] = connection
         else:
             writer.close()
-        return code
+        return code, answer
 
     def close(self) -> None:
         for _, writer in self.open.values():
@@ -111,14 +115,16 @@ def tls_context(ca_certs: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_certs or None)
 
 
-def failure(code: int | None, error: BaseException | None, timeout: float) -> str:
+def failure(
+    code: int | None, error: BaseException | None, timeout: float, extension: str = EXTENSION
+) -> str:
     """Why an answer (or none: ``error``) means the message did not arrive, in words."""
     if isinstance(error, TimeoutError):
         return f"timed out: no answer within {timeout:g} s"
     if error is not None:
         return f"refused: the proxy could not be reached ({error or type(error).__name__})"
     if code == 404:
-        return "extension missing: the server has no jupyterlab-notifications-extension"
+        return f"extension missing: the server has no {extension}"
     if code in (401, 403):
         return f"refused (HTTP {code}): the server did not accept the hub's ticket"
     if code in (424, 502, 503):
@@ -135,8 +141,9 @@ async def deliver(
     timeout: float,
     ticket_seconds: int,
     tls: ssl.SSLContext | None = None,
+    extension: str = EXTENSION,
 ) -> list[Outcome]:
-    """Post ``body`` to every target's ingest route; one outcome per target, in order.
+    """Post ``body`` to every target's route (of ``extension``); one outcome per target, in order.
 
     ``concurrency`` workers take the targets in turn, each over its own connections.
     """
@@ -158,15 +165,19 @@ async def deliver(
             "Authorization": tickets.sign(target.key, path, body, ticket_seconds),
             "Content-Type": "application/json",
         }
-        code, error = None, None
+        code, answer, error = None, b"", None
         try:
-            code = await asyncio.wait_for(connections.post(target.url, headers, body), timeout)
+            code, answer = await asyncio.wait_for(
+                connections.post(target.url, headers, body), timeout
+            )
         except (OSError, asyncio.IncompleteReadError, ValueError, TimeoutError) as e:
             error = e
         seconds = time.monotonic() - started
         if code == 200:
-            return Outcome(target.username, True, seconds=seconds)
-        return Outcome(target.username, False, failure(code, error, timeout), seconds)
+            return Outcome(target.username, True, seconds=seconds, answer=answer)
+        return Outcome(
+            target.username, False, failure(code, error, timeout, extension), seconds, answer
+        )
 
     await asyncio.gather(*(worker() for _ in range(min(concurrency, len(targets)))))
     return [outcome for outcome in outcomes if outcome is not None]

@@ -1,7 +1,10 @@
 """labfleet's jupyter_server extension, enabled in every user environment labfleet makes.
 
 Linked after JupyterHub's own (extensions link in the order of their names), it lets the
-server admit the hub's notification tickets (:mod:`labfleet.singleuser.identity`).
+server admit the hub's tickets (:mod:`labfleet.singleuser.identity`); loaded after
+JupyterLab's, it adds the route of handed-out material, and, when the hub's spawner asks
+for them, notebook-save events and JupyterLab's autosave interval
+(:mod:`labfleet.singleuser.save_events`).
 """
 
 from __future__ import annotations
@@ -21,4 +24,25 @@ def _link_jupyter_server_extension(serverapp: Any) -> None:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    """Nothing to add to the web application."""
+    from jupyter_server.utils import url_path_join
+
+    from .material import ROUTE, MaterialHandler
+    from .save_events import CONTENTS_EVENTS, SaveEvents, set_autosave
+
+    web_app = serverapp.web_app
+    route = url_path_join(web_app.settings["base_url"], ROUTE)
+    web_app.add_handlers(".*$", [(route, MaterialHandler)])
+    hub_auth = getattr(serverapp.identity_provider, "hub_auth", None)
+    if hub_auth is None:  # not a server of a hub
+        return
+    events = SaveEvents(
+        parent=serverapp,
+        contents_manager=serverapp.contents_manager,
+        api_url=hub_auth.api_url,
+        api_token=hub_auth.api_token,
+    )
+    if events.enabled:
+        serverapp.event_logger.add_listener(schema_id=CONTENTS_EVENTS, listener=events.listener)
+        serverapp.log.info("labfleet: notebook saves are sent to the hub")
+    if events.autosave_seconds and not set_autosave(web_app, events.autosave_seconds):
+        serverapp.log.warning("labfleet: no JupyterLab settings to set the autosave interval in")

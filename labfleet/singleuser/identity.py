@@ -1,8 +1,8 @@
 """Who a request to a user's server comes from: JupyterHub's answer, and the hub's tickets.
 
-A request to the notification extension's ingest route that carries a ticket
-(:mod:`labfleet.notify.tickets`) signed with this server's key is the hub delivering a
-broadcast: it is admitted to that route alone, once. Every other request is JupyterHub's
+A request to the notification extension's ingest route (or labfleet's material route) that
+carries a ticket (:mod:`labfleet.notify.tickets`) signed with this server's key is the hub
+delivering a broadcast (or handing out files): it is admitted to that route alone, once. Every other request is JupyterHub's
 to judge, as without labfleet.
 """
 
@@ -44,7 +44,7 @@ class TicketIdentityProvider(JupyterHubIdentityProvider):
         header = handler.request.headers.get("Authorization", "")
         if not header.startswith(tickets.SCHEME + " "):
             return await super().get_user(handler)
-        if not (self.notify_key and self._is_ingest(handler)):
+        if not (self.notify_key and self._takes_tickets(handler)):
             return None
         request = handler.request
         problem = tickets.check(self.notify_key, header, request.path, request.body)
@@ -58,12 +58,19 @@ class TicketIdentityProvider(JupyterHubIdentityProvider):
         self._used = {t: exp for t, exp in self._used.items() if exp >= now}
         self._used[header] = tickets.expiry(header)
         handler._token_authenticated = True  # a credential in a header: no XSRF check
+        handler.labfleet_ticket = True
         return User(username="labfleet-notifications", name="labfleet notifications")
 
     @staticmethod
-    def _is_ingest(handler) -> bool:
+    def _takes_tickets(handler) -> bool:
+        """The notification extension's ingest route and labfleet's material route (POST)."""
+        from .material import MaterialHandler
+
+        routes: tuple[type, ...] = (MaterialHandler,)
         try:
             from jupyterlab_notifications_extension.routes import NotificationIngestHandler
         except ImportError:
-            return False
-        return isinstance(handler, NotificationIngestHandler) and handler.request.method == "POST"
+            pass
+        else:
+            routes += (NotificationIngestHandler,)
+        return isinstance(handler, routes) and handler.request.method == "POST"

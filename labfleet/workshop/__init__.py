@@ -1,0 +1,1 @@
+"""Workshop tools: notebook-save events, the instructor's views of them, handing out material."""

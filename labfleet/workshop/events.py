@@ -1,0 +1,196 @@
+"""Workshop events in the hub's database: checked on the way in, filtered on the way out."""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.orm import Session
+
+from ..arguments import row_id
+from ..db.models import WorkshopEvent
+from ..timestamps import iso, parse_time, utc
+from . import notebooks
+
+SAVE = "save"  # what a user's server sends at every notebook save
+PAGE = 100
+MAX_PAGE = 1000
+FIELDS = ("user", "type", "path", "filename")
+MAX_TYPE = 64
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event as posted, checked."""
+
+    type: str
+    path: str
+    timestamp: datetime
+    content: str | None
+    size: int | None
+    omitted: str | None
+
+    @property
+    def filename(self) -> str:
+        return posixpath.basename(self.path)
+
+
+def _string(body: Mapping[str, Any], key: str, default: str | None = None) -> str:
+    value = body.get(key, default)
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f'"{key}" must be a non-empty string')
+    return value
+
+
+def clean_path(path: str) -> str:
+    """A path in a user's home as the Jupyter contents API names it; ValueError if it leaves."""
+    parts = [p for p in path.replace("\\", "/").split("/") if p not in ("", ".")]
+    if not parts or ".." in parts or "\0" in path:
+        raise ValueError(f"path {path!r} must name a file inside the home, without '..'")
+    return "/".join(parts)
+
+
+def parse_event(body: Mapping[str, Any], now: datetime, content_limit: int) -> NewEvent:
+    """The event a POST carries; ValueError saying what is wrong with it.
+
+    Content above ``content_limit`` bytes is dropped, with the reason kept in ``omitted``.
+    """
+    unknown = set(body) - {"type", "path", "filename", "timestamp", "content", "size", "omitted"}
+    if unknown:
+        raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
+    kind = _string(body, "type", SAVE)
+    if len(kind) > MAX_TYPE:
+        raise ValueError(f'"type" must be at most {MAX_TYPE} characters')
+    path = clean_path(_string(body, "path"))
+    if "filename" in body and body["filename"] != posixpath.basename(path):
+        raise ValueError('"filename" must be the last part of "path" (or left out)')
+    stamp = body.get("timestamp")
+    timestamp = now if stamp is None else parse_time("timestamp", stamp)
+    content = body.get("content")
+    if content is not None and not isinstance(content, str):
+        raise ValueError('"content" must be the notebook\'s JSON as a string')
+    size = body.get("size")
+    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+        raise ValueError('"size" must be a whole number of bytes')
+    omitted = body.get("omitted")
+    if omitted is not None and not isinstance(omitted, str):
+        raise ValueError('"omitted" must be a string saying why there is no content')
+    if content is not None:
+        size = len(content.encode())
+        if size > content_limit:
+            omitted = f"the notebook is {size // 1024} KiB, over the hub's limit of " \
+                f"{content_limit // 1024} KiB"  # fmt: skip
+            content = None
+    return NewEvent(kind, path, timestamp, content, size, omitted)
+
+
+def record(db: Session, username: str, event: NewEvent) -> WorkshopEvent:
+    """Keep ``event``, with the error its notebook's last run ended in (if any)."""
+    failure = None
+    if event.content is not None and event.filename.endswith(".ipynb"):
+        try:
+            failure = notebooks.last_failure(notebooks.parse(event.content))
+        except ValueError:
+            pass  # not a notebook after all: kept as it came
+    row = WorkshopEvent(
+        type=event.type, username=username, filename=event.filename, path=event.path,
+        timestamp=event.timestamp, size=event.size, content=event.content, omitted=event.omitted,
+        error=f"{failure.name}: {failure.value}" if failure else None,
+        error_cell=failure.index if failure else None,
+    )  # fmt: skip
+    db.add(row)
+    db.commit()
+    return row
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a listing asks for: equal fields, a time range."""
+
+    fields: Mapping[str, str]
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def parse_filters(arguments: Mapping[str, str]) -> Filters:
+    """Filters from query arguments; ValueError for a bad time."""
+    fields = {k: arguments[k] for k in FIELDS if arguments.get(k)}
+    since = arguments.get("since")
+    until = arguments.get("until")
+    return Filters(
+        fields,
+        parse_time("since", since) if since else None,
+        parse_time("until", until) if until else None,
+    )
+
+
+COLUMNS = {"user": WorkshopEvent.username, "type": WorkshopEvent.type,
+           "path": WorkshopEvent.path, "filename": WorkshopEvent.filename}  # fmt: skip
+
+
+def query(db: Session, filters: Filters, users: Collection[str] | None):
+    """The events matching ``filters`` among ``users`` (None: everyone's), oldest first."""
+    q = db.query(WorkshopEvent)
+    if users is not None:
+        q = q.filter(WorkshopEvent.username.in_(list(users)))
+    for field, value in filters.fields.items():
+        q = q.filter(COLUMNS[field] == value)
+    if filters.since is not None:
+        q = q.filter(WorkshopEvent.timestamp >= filters.since)
+    if filters.until is not None:
+        q = q.filter(WorkshopEvent.timestamp <= filters.until)
+    return q.order_by(WorkshopEvent.timestamp, WorkshopEvent.id)
+
+
+def latest(db: Session, users: Collection[str] | None = None) -> list[WorkshopEvent]:
+    """The last save of every (user, notebook) pair, oldest first."""
+    newest = db.query(func.max(WorkshopEvent.id)).filter(WorkshopEvent.type == SAVE)
+    if users is not None:
+        newest = newest.filter(WorkshopEvent.username.in_(list(users)))
+    newest = newest.group_by(WorkshopEvent.username, WorkshopEvent.path)
+    return (
+        db.query(WorkshopEvent)
+        .filter(WorkshopEvent.id.in_(newest.scalar_subquery()))
+        .order_by(WorkshopEvent.timestamp)
+        .all()
+    )
+
+
+def previous_with_content(db: Session, row: WorkshopEvent) -> WorkshopEvent | None:
+    """The save of the same notebook before ``row`` that carried content."""
+    return (
+        db.query(WorkshopEvent)
+        .filter(
+            WorkshopEvent.username == row.username,
+            WorkshopEvent.path == row.path,
+            WorkshopEvent.type == SAVE,
+            WorkshopEvent.id < row.id,
+            WorkshopEvent.content.is_not(None),
+        )
+        .order_by(WorkshopEvent.id.desc())
+        .first()
+    )
+
+
+def find(db: Session, text: str) -> WorkshopEvent | None:
+    """The event whose id is ``text`` (None: no such event)."""
+    event_id = row_id(text)
+    return None if event_id is None else db.get(WorkshopEvent, event_id)
+
+
+def to_json(row: WorkshopEvent, content: bool = False) -> dict[str, Any]:
+    """An event as the API shows it (``content``: with the notebook's JSON)."""
+    stamp = utc(row.timestamp)
+    data: dict[str, Any] = {
+        "id": row.id, "type": row.type, "user": row.username, "filename": row.filename,
+        "path": row.path, "timestamp": iso(stamp), "size": row.size,
+        "has_content": row.content is not None, "omitted": row.omitted,
+        "error": row.error, "error_cell": row.error_cell,
+    }  # fmt: skip
+    if content:
+        data["content"] = row.content
+    return data
