@@ -37,6 +37,8 @@ def test_the_dashboard_follows_saves_live_and_shows_who_is_stuck(hub, page):
     cell.locator("button").click()
     expect(page.locator("#lf-save-title")).to_have_text("ben — intro.ipynb")
     expect(page.locator("#lf-save-error")).to_contain_text("NameError")
+    expect(page.locator("#lf-tail .lf-output-error")).to_contain_text("NameError")
+    shot(page, "workshop.png", full_page=True)
     save(hub, "ben", "intro.ipynb", SECOND)
     expect(page.locator("#lf-save-error")).to_be_hidden()
     expect(page.locator("#lf-stuck-count")).to_have_text("nobody stuck")
@@ -47,7 +49,7 @@ def test_the_dashboard_follows_saves_live_and_shows_who_is_stuck(hub, page):
     )
     expect(page.locator("#lf-changes [data-change=removed]")).to_contain_text("print(y)")
     expect(page.locator("#lf-changes-count")).to_have_text("+1 −1 ~1")
-    shot(page, "workshop.png", full_page=True)
+    shot(page, "workshop-changes.png", full_page=True)
     assert page.errors == []
 
 

@@ -53,6 +53,7 @@ HUB_CONFIG = {
     # users' own ~/.jupyter, which test_logs_explain_a_failed_start breaks on purpose
     "spawner": {"args": ["--ContentsManager.allow_hidden=True"], "disable_user_config": False},
     "activity": {"stats_interval": 5},
+    "workshop": {"enabled": True},
     # the first is the default; the second names an image this engine lacks
     "environments": {
         "choices": [
@@ -215,6 +216,22 @@ def test_a_broadcast_reaches_the_container_through_the_proxy(hub, obrien):
         timeout=30,
     ).json()["notifications"]
     assert [n["type"] for n in shown if n["message"] == "To the container"] == ["success"]
+
+
+def test_saves_in_the_container_reach_the_hub_and_material_reaches_the_container(hub, obrien):
+    """The lab image's extension sends save events and takes hand-outs, as on the local backend."""
+    from test_workshop import FIRST, b64, read, save, wait_for_saves
+
+    assert save(hub, obrien, "saved.ipynb", FIRST).status_code in (200, 201)
+    (event,) = wait_for_saves(hub, obrien, "saved.ipynb", 1)
+    assert event["has_content"] and event["error"].startswith("NameError")
+    handed = labfleet_api(hub, "POST", "/workshop/material", json={
+        "folder": "handout", "recipients": {"users": [obrien]},
+        "files": [{"path": "task.py", "content": b64("print('hi')\n")}]})  # fmt: skip
+    assert handed.status_code == 200, handed.text
+    (result,) = handed.json()["results"]
+    assert result["status"] == "delivered", result
+    assert read(hub, obrien, "handout/task.py") == "print('hi')\n"
 
 
 def test_the_activity_dashboard_shows_the_containers_live_use(hub, obrien):

@@ -22,7 +22,7 @@ from harness import (
 )
 
 HUB_CONFIG = {
-    "workshop": {"enabled": True, "autosave_seconds": 30, "content_limit_kb": 64},
+    "workshop": {"enabled": True, "autosave_seconds": 30, "content_limit_kb": 64, "keep_saves": 3},
     "hub": {"load_groups": {"instructors": {"users": ["teacher"]}, "team": {"users": ["bob"]}}},
 }
 PARTICIPANTS = ["alice", "bob", "carol"]
@@ -207,6 +207,18 @@ def test_events_posted_by_scripts_are_filtered_and_paged(hub):
     answer = labfleet_api(hub, "POST", "/events", token=token, json={"path": "now.ipynb"})
     stamp = datetime.fromisoformat(answer.json()["timestamp"])
     assert abs((stamp - datetime.now(timezone.utc)).total_seconds()) < 30
+
+
+def test_only_the_last_saves_of_a_notebook_keep_their_content(hub):
+    for version in range(5):
+        content = json.dumps(notebook(code("c1", f"v = {version}", 1)))
+        answer = labfleet_api(hub, "POST", "/users/carol/events",
+                              json={"path": "kept.ipynb", "content": content})  # fmt: skip
+        assert answer.status_code == 201
+    found = events_of(hub, user="carol", path="kept.ipynb")["events"]
+    assert [e["has_content"] for e in found] == [False, False, True, True, True]
+    assert found[0]["omitted"] == "pruned: the last 3 saves keep their content"
+    assert found[0]["size"]  # the time and size stay
 
 
 @pytest.mark.parametrize(

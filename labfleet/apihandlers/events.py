@@ -37,7 +37,7 @@ class EventsHandler(LabFleetAPIHandler):
             event = events.parse_event(body, datetime.now(timezone.utc), limit)
         except ValueError as e:
             raise web.HTTPError(400, str(e)) from None
-        row = events.record(self.db, username, event)
+        row = events.record(self.db, username, event, workshop.config.keep_saves)
         shown = events.to_json(row)
         workshop.live.publish(shown)
         self.set_status(201)

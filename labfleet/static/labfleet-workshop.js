@@ -65,10 +65,10 @@
     let same = 0;
     for (const change of changes) {
       if (change.change === "same") { same += 1; continue; }
-      const label = { added: "added", removed: "removed", edited: "edited" }[change.change];
+      const badge = { added: "text-bg-success", removed: "text-bg-danger", edited: "text-bg-warning" }[change.change];
       const where = change.index === null ? `was cell ${change.old_index + 1}` : `cell ${change.index + 1}`;
       const box = el("div", { class: `lf-change lf-change-${change.change} mb-2`, "data-change": change.change },
-        el("div", { class: "small" }, el("span", { class: "badge lf-change-badge", text: label }), ` ${where}`));
+        el("div", { class: "small" }, el("span", { class: `badge ${badge}`, text: change.change }), ` ${where}`));
       const pre = el("pre", { class: "border rounded p-2 mb-0" });
       if (change.lines) {
         for (const [tag, line] of change.lines) {

@@ -34,6 +34,13 @@ class Workshop(Configurable):
         "(the event says why); 0: events never carry content.",
     ).tag(config=True)
 
+    keep_saves = Integer(
+        50,
+        min=1,
+        help="Saves of one notebook of one participant that keep their content; older ones "
+        "keep their time and size only (the dashboard compares a save with the one before).",
+    ).tag(config=True)
+
     tail_cells = Integer(10, min=1, help="Cells of a notebook's tail on the dashboard.").tag(
         config=True
     )

@@ -88,8 +88,9 @@ def parse_event(body: Mapping[str, Any], now: datetime, content_limit: int) -> N
     return NewEvent(kind, path, timestamp, content, size, omitted)
 
 
-def record(db: Session, username: str, event: NewEvent) -> WorkshopEvent:
-    """Keep ``event``, with the error its notebook's last run ended in (if any)."""
+def record(db: Session, username: str, event: NewEvent, keep: int) -> WorkshopEvent:
+    """Keep ``event``, with the error its notebook's last run ended in (if any); of the
+    notebook's saves, the last ``keep`` keep their content."""
     failure = None
     if event.content is not None and event.filename.endswith(".ipynb"):
         try:
@@ -103,6 +104,22 @@ def record(db: Session, username: str, event: NewEvent) -> WorkshopEvent:
         error_cell=failure.index if failure else None,
     )  # fmt: skip
     db.add(row)
+    db.flush()
+    if row.content is not None:
+        older = (
+            db.query(WorkshopEvent.id)
+            .filter(
+                WorkshopEvent.username == username,
+                WorkshopEvent.path == row.path,
+                WorkshopEvent.content.is_not(None),
+            )
+            .order_by(WorkshopEvent.id.desc())
+            .offset(keep)
+        )
+        db.query(WorkshopEvent).filter(WorkshopEvent.id.in_(older.scalar_subquery())).update(
+            {"content": None, "omitted": f"pruned: the last {keep} saves keep their content"},
+            synchronize_session=False,
+        )
     db.commit()
     return row
 
