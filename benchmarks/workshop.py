@@ -64,11 +64,11 @@ def events(hub: Hub, **filters) -> dict:
     return hub.api("GET", "/labfleet/events", params={"limit": 1000, **filters}).json()
 
 
-def timed_get(hub: Hub, path: str, times: int = 5, **params) -> list[float]:
+def timed_get(hub: Hub, route: str, times: int = 5, **params) -> list[float]:
     seconds = []
     for _ in range(times):
         started = time.perf_counter()
-        answer = hub.api("GET", path, params=params)
+        answer = hub.api("GET", route, params=params)
         seconds.append(time.perf_counter() - started)
         assert answer.status_code == 200, answer.text
     return seconds
