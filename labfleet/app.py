@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 import sys
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +35,7 @@ from .db import migrate
 from .gpu import Gpu, GpuStatus, detect
 from .groups import Groups, Rules, group_warnings, not_applied, with_configured_groups
 from .metrics import count_spawn_failures
+from .notify import tickets
 from .notify.broadcaster import Broadcaster, ProxyRoute
 from .notify.config import Notifications
 from .operations import Operations
@@ -494,12 +494,14 @@ class LabFleet(JupyterHub):
         return status
 
     def init_broadcaster(self) -> Broadcaster:
-        """Broadcasts to users' servers, with the secret their keys derive from."""
+        """Broadcasts to users' servers, with the secret their keys derive from: the cookie
+        secret's (a hub made before kept a file of its own, ``hub/notify_secret``)."""
         secret_file = self.hub_dir / "notify_secret"
-        if not secret_file.exists():
-            fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(secrets.token_bytes(32))
+        secret = (
+            secret_file.read_bytes()
+            if secret_file.exists()
+            else tickets.hub_secret(self.cookie_secret)
+        )
         route = ProxyRoute.of(self.bind_url)
         # the control panel, where a user extends a session: absolute when the hub has an
         # address of its own, else on the origin of the JupyterLab that shows the link
@@ -509,7 +511,7 @@ class LabFleet(JupyterHub):
             users=lambda: self.users,
             config=self.notifications,
             culling_config=self.culling,
-            secret=secret_file.read_bytes(),
+            secret=secret,
             route=route,
             panel_url=f"{public}hub/home",
             log=self.log,

@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 # what of the data directory a backup holds, besides the database
+# hub/notify_secret: the tickets' secret of hubs made before it derived from the cookie secret
 KEPT = ("hub/cookie_secret", "hub/notify_secret", "accounts")
 
 

@@ -276,9 +276,9 @@ def test_the_page_is_for_those_who_may_broadcast(hub):
 
 
 def key_of(hub, user: str) -> bytes:
-    """The key the hub gives the server of ``user`` (read as root from the hub's secret)."""
-    secret = (hub.data_dir / "hub" / "notify_secret").read_bytes()
-    return tickets.server_key(secret, f"/user/{user}/")
+    """The key the hub gives the server of ``user`` (derived, as root, from the hub's secret)."""
+    cookie_secret = bytes.fromhex((hub.data_dir / "hub" / "cookie_secret").read_text().strip())
+    return tickets.server_key(tickets.hub_secret(cookie_secret), f"/user/{user}/")
 
 
 def post_ingest(hub, user: str, header: str, body: bytes, path: str | None = None):

@@ -22,6 +22,13 @@ KEY_ENVIRONMENT = "LABFLEET_NOTIFY_KEY"  # where a server finds its key when it 
 INGEST = "jupyterlab-notifications-extension/ingest"  # the extension's route, below a server
 
 
+def hub_secret(cookie_secret: bytes) -> bytes:
+    """The secret servers' keys derive from, derived in turn from the hub's cookie secret:
+    the same wherever the hub runs with that secret (a hub pod restarted on Kubernetes
+    included), and changed with it."""
+    return hmac.new(cookie_secret, b"labfleet notification tickets", hashlib.sha256).digest()
+
+
 def server_key(secret: bytes, base_url: str) -> bytes:
     """The key of the server whose URL prefix is ``base_url`` (e.g. ``/user/alice/``)."""
     return hmac.new(secret, b"labfleet-notify\0" + base_url.encode(), hashlib.sha256).digest()
