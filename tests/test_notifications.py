@@ -194,8 +194,10 @@ def test_a_server_that_starts_later_gets_what_it_missed(hub):
             return [n for n in received(hub, "erin") if n["message"] == "While you were away"]
 
         wait_for(arrived, 30, "the broadcast to reach erin's new server")
-        one = labfleet_api(hub, "GET", f"/notifications/{missed.json()['id']}").json()
-        assert one["delivered"] == 1
+        url = f"/notifications/{missed.json()['id']}"
+        # the hub records the delivery once the server's answer is back
+        wait_for(lambda: labfleet_api(hub, "GET", url).json()["delivered"] == 1, 10,
+                 "the delivery in the history")  # fmt: skip
     finally:
         hub.stop_server("erin")
 
@@ -316,6 +318,17 @@ def test_no_kernel_inherits_the_servers_key(hub):
         hub, "alice", f"import os; print(repr(os.environ.get({tickets.KEY_ENVIRONMENT!r})))", token
     )
     assert printed.strip() == "None"
+
+
+def test_servers_started_before_a_hub_restart_still_take_broadcasts(hub):
+    """Their keys derive from the cookie secret: the restarted hub signs for them as before,
+    with no key file of its own (as a hub pod, whose own disk goes with it)."""
+    assert not (hub.data_dir / "hub" / "notify_secret").exists()
+    hub.proc.send_signal(signal.SIGKILL)  # the servers go on, and are adopted at the start
+    hub.proc.wait()
+    hub.start()
+    answer = broadcast(hub, message="After the restart", recipients={"users": ["alice"]})
+    assert results_of(answer.json()) == {"alice": "delivered"}, answer.text
 
 
 # -- the culler's warning -------------------------------------------------------------------
