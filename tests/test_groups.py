@@ -545,7 +545,10 @@ def test_a_bad_groups_section_stops_startup_naming_the_problems(tmp_path):
     config.write_text(
         yaml.safe_dump(
             {
-                "labfleet": {"data_dir": str(tmp_path / "data")},
+                "labfleet": {
+                    "data_dir": str(tmp_path / "data"),
+                    "registry": str(tmp_path / "hubs.json"),
+                },
                 "local": {"isolate_users": False},
                 "groups": {
                     "properties": {
