@@ -17,9 +17,10 @@ import time
 from typing import Any
 
 from jupyter_server.base.handlers import JupyterHandler
+from jupyter_server.utils import ensure_async
 from tornado import web
 
-from .save_events import _maybe_await, quiet
+from .save_events import quiet
 
 ROUTE = "labfleet/material"
 
@@ -66,11 +67,11 @@ class MaterialHandler(JupyterHandler):
         try:
             await self.folders(posixpath.dirname(path))
             kept, existed = None, False
-            if await _maybe_await(manager.dir_exists(path)):
+            if await ensure_async(manager.dir_exists(path)):
                 return {"path": path, "outcome": "failed", "reason": "a folder has that name"}
-            if await _maybe_await(manager.file_exists(path)):
+            if await ensure_async(manager.file_exists(path)):
                 existed = True
-                model = await _maybe_await(
+                model = await ensure_async(
                     manager.get(path, content=True, type="file", format="base64")
                 )
                 have = hashlib.sha256(base64.b64decode(model["content"])).hexdigest()
@@ -78,9 +79,9 @@ class MaterialHandler(JupyterHandler):
                     return {"path": path, "outcome": "same"}
                 if have not in item.get("earlier", []):
                     kept = kept_name(path, time.time())
-                    await _maybe_await(manager.rename(path, kept))
+                    await ensure_async(manager.rename(path, kept))
             model = {"type": "file", "format": "base64", "content": item["content"]}
-            await _maybe_await(manager.save(model, path))
+            await ensure_async(manager.save(model, path))
         except web.HTTPError as e:
             return {"path": path, "outcome": "failed", "reason": e.log_message or str(e)}
         except OSError as e:
@@ -94,5 +95,5 @@ class MaterialHandler(JupyterHandler):
         manager, done = self.contents_manager, ""
         for part in [p for p in folder.split("/") if p]:
             done = posixpath.join(done, part)
-            if not await _maybe_await(manager.dir_exists(done)):
-                await _maybe_await(manager.save({"type": "directory"}, done))
+            if not await ensure_async(manager.dir_exists(done)):
+                await ensure_async(manager.save({"type": "directory"}, done))

@@ -14,6 +14,7 @@ import contextvars
 import json
 from typing import Any
 
+from jupyter_server.utils import ensure_async
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from traitlets import Bool, Float, Integer
 from traitlets.config import LoggingConfigurable
@@ -73,7 +74,7 @@ class SaveEvents(LoggingConfigurable):
     async def event(self, path: str) -> dict[str, Any]:
         """The event of the notebook at ``path``, with its content when under the limit."""
         manager = self.contents_manager
-        model = await _maybe_await(manager.get(path, content=False, type="file"))
+        model = await ensure_async(manager.get(path, content=False, type="file"))
         size = model.get("size")
         event: dict[str, Any] = {"type": "save", "path": path, "size": size}
         limit = self.content_limit_kb * 1024
@@ -81,7 +82,7 @@ class SaveEvents(LoggingConfigurable):
             event["omitted"] = f"the notebook is {size // 1024} KiB, over the limit of " \
                 f"{self.content_limit_kb} KiB"  # fmt: skip
             return event
-        full = await _maybe_await(manager.get(path, content=True, type="file", format="text"))
+        full = await ensure_async(manager.get(path, content=True, type="file", format="text"))
         event["content"] = full["content"]
         return event
 
@@ -141,10 +142,6 @@ def _message(error: HTTPClientError) -> str:
         return json.loads(error.response.body)["message"]
     except Exception:
         return ""
-
-
-async def _maybe_await(value: Any) -> Any:
-    return await value if asyncio.iscoroutine(value) or asyncio.isfuture(value) else value
 
 
 def _rules(router: Any) -> Any:
