@@ -59,7 +59,7 @@ class EventsAPIHandler(EventsHandler):
         except ValueError as e:
             raise web.HTTPError(400, str(e)) from None
         content = self.get_argument("content", "") in ("1", "true")
-        query = events.query(self.db, filters, visible_users(self, READERS))
+        query = events.query(self.db, filters, visible_users(self, READERS), content)
         rows = query.offset(offset).limit(limit).all()
         self.write(
             {

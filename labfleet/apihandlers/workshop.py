@@ -10,7 +10,7 @@ from tornado import web
 from .. import audit, blocking, servers
 from ..arguments import row_id
 from ..authz import needs_scope
-from ..db.models import Material, MaterialResult, WorkshopEvent
+from ..db.models import Material, MaterialResult
 from ..scopes import ADMIN_USERS, WORKSHOP
 from ..workshop import events, export, handout, people, views
 from .base import LabFleetAPIHandler
@@ -56,20 +56,18 @@ class ExportAPIHandler(LabFleetAPIHandler):
         tools = self.labfleet.workshop
         names = [u.name for u in people.participants(self.db, tools.config)]
         path = self.get_argument("path", "")
-        rows = [r for r in events.latest(self.db, names) if not path or r.path == path]
-        pages = {}
+        rows = events.latest(self.db, names, path or None, content=True)
+        pages: dict[int, str] = {}
+        problems: dict[int, str] = {}
         for row in rows:
-            try:
-                pages[row.id] = await tools.html(row)
-            except ValueError:
-                continue
-
-        def html(row: WorkshopEvent) -> str:
-            if row.id not in pages:
-                raise ValueError("nbconvert could not read this notebook")
-            return pages[row.id]
-
-        data = await blocking.run(blocking.FILES, export.export_zip, rows, html, timeout=120)
+            if row.has_content:
+                try:
+                    pages[row.id] = await tools.html(row)
+                except ValueError as e:
+                    problems[row.id] = str(e)
+        data = await blocking.run(
+            blocking.FILES, export.export_zip, rows, pages, problems, timeout=120
+        )
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
         self.set_header("Content-Type", "application/zip")
         self.set_header("Content-Disposition", f'attachment; filename="workshop-{stamp}.zip"')

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 
 
 def utcnow() -> datetime:
@@ -179,11 +179,13 @@ class WorkshopEvent(Base):
     path: Mapped[str] = mapped_column(Text)
     timestamp: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     size: Mapped[int | None] = mapped_column(Integer)  # the notebook's bytes, when known
-    content: Mapped[str | None] = mapped_column(Text)  # the notebook's JSON, under the cap
+    # the notebook's JSON, under the cap: loaded when asked for (undefer), not with every row
+    content: Mapped[str | None] = mapped_column(Text, deferred=True)
     omitted: Mapped[str | None] = mapped_column(Text)  # why there is no content, in words
     # the error the notebook's last run ended in ("NameError: x"), and its cell
     error: Mapped[str | None] = mapped_column(Text)
     error_cell: Mapped[int | None] = mapped_column(Integer)
+    has_content: Mapped[bool] = column_property(content.is_not(None))
 
 
 class Material(Base):
@@ -196,7 +198,10 @@ class Material(Base):
     actor: Mapped[str] = mapped_column(String(255))
     folder: Mapped[str] = mapped_column(Text)
     recipients: Mapped[dict] = mapped_column(JSON)  # {"all": true} | {"groups": [...]} | ...
-    files: Mapped[list] = mapped_column(JSON)  # [{"path", "sha256", "content" (base64)}]
+    # [{"path", "size", "sha256", "earlier": digests handed out before at that path}]
+    files: Mapped[list] = mapped_column(JSON)
+    # each file's content (base64), in the order of files: read only to send them
+    contents: Mapped[list] = mapped_column(JSON, deferred=True)
 
 
 class MaterialResult(Base):

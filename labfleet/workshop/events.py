@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from ..arguments import row_id
 from ..db.models import WorkshopEvent
@@ -118,7 +118,7 @@ def record(db: Session, username: str, event: NewEvent, keep: int) -> WorkshopEv
         )
         db.query(WorkshopEvent).filter(WorkshopEvent.id.in_(older.scalar_subquery())).update(
             {"content": None, "omitted": f"pruned: the last {keep} saves keep their content"},
-            synchronize_session=False,
+            synchronize_session="fetch",  # rows of the session see it too
         )
     db.commit()
     return row
@@ -149,9 +149,12 @@ COLUMNS = {"user": WorkshopEvent.username, "type": WorkshopEvent.type,
            "path": WorkshopEvent.path, "filename": WorkshopEvent.filename}  # fmt: skip
 
 
-def query(db: Session, filters: Filters, users: Collection[str] | None):
-    """The events matching ``filters`` among ``users`` (None: everyone's), oldest first."""
+def query(db: Session, filters: Filters, users: Collection[str] | None, content: bool = False):
+    """The events matching ``filters`` among ``users`` (None: everyone's), oldest first
+    (``content``: with the notebooks, else without reading them)."""
     q = db.query(WorkshopEvent)
+    if content:
+        q = q.options(undefer(WorkshopEvent.content))
     if users is not None:
         q = q.filter(WorkshopEvent.username.in_(list(users)))
     for field, value in filters.fields.items():
@@ -163,15 +166,25 @@ def query(db: Session, filters: Filters, users: Collection[str] | None):
     return q.order_by(WorkshopEvent.timestamp, WorkshopEvent.id)
 
 
-def latest(db: Session, users: Collection[str] | None = None) -> list[WorkshopEvent]:
-    """The last save of every (user, notebook) pair, oldest first."""
+def latest(
+    db: Session,
+    users: Collection[str] | None = None,
+    path: str | None = None,
+    content: bool = False,
+) -> list[WorkshopEvent]:
+    """The last save of every (user, notebook) pair (of the notebook at ``path`` alone, when
+    given), oldest first (``content``: with the notebooks, else without reading them)."""
     newest = db.query(func.max(WorkshopEvent.id)).filter(WorkshopEvent.type == SAVE)
     if users is not None:
         newest = newest.filter(WorkshopEvent.username.in_(list(users)))
+    if path is not None:
+        newest = newest.filter(WorkshopEvent.path == path)
     newest = newest.group_by(WorkshopEvent.username, WorkshopEvent.path)
+    rows = db.query(WorkshopEvent)
+    if content:
+        rows = rows.options(undefer(WorkshopEvent.content))
     return (
-        db.query(WorkshopEvent)
-        .filter(WorkshopEvent.id.in_(newest.scalar_subquery()))
+        rows.filter(WorkshopEvent.id.in_(newest.scalar_subquery()))
         .order_by(WorkshopEvent.timestamp)
         .all()
     )
@@ -181,6 +194,7 @@ def previous_with_content(db: Session, row: WorkshopEvent) -> WorkshopEvent | No
     """The save of the same notebook before ``row`` that carried content."""
     return (
         db.query(WorkshopEvent)
+        .options(undefer(WorkshopEvent.content))
         .filter(
             WorkshopEvent.username == row.username,
             WorkshopEvent.path == row.path,
@@ -205,7 +219,7 @@ def to_json(row: WorkshopEvent, content: bool = False) -> dict[str, Any]:
     data: dict[str, Any] = {
         "id": row.id, "type": row.type, "user": row.username, "filename": row.filename,
         "path": row.path, "timestamp": iso(stamp), "size": row.size,
-        "has_content": row.content is not None, "omitted": row.omitted,
+        "has_content": row.has_content, "omitted": row.omitted,
         "error": row.error, "error_cell": row.error_cell,
     }  # fmt: skip
     if content:

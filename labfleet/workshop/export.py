@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Mapping
 
 from ..db.models import WorkshopEvent
 from ..objects import safe_name
@@ -17,17 +17,20 @@ def folder_of(username: str) -> str:
     return username
 
 
-def export_zip(rows: Iterable[WorkshopEvent], html: Callable[[WorkshopEvent], str]) -> bytes:
-    """A zip of ``user/path`` for each save with content, and ``user/path.html`` beside it."""
+def export_zip(
+    rows: Iterable[WorkshopEvent], pages: Mapping[int, str], problems: Mapping[int, str]
+) -> bytes:
+    """A zip of ``user/path`` for each save with content, and beside it ``user/path.html``
+    (its page, by event id) or, for one nbconvert could not read, why (``.not-rendered.txt``)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for row in rows:
-            if row.content is None:
+            if not row.has_content:
                 continue
             name = f"{folder_of(row.username)}/{row.path}"
             archive.writestr(name, row.content)
-            try:
-                archive.writestr(f"{name.removesuffix('.ipynb')}.html", html(row))
-            except ValueError as e:  # not a notebook nbconvert reads: the file alone, and why
-                archive.writestr(f"{name}.not-rendered.txt", str(e))
+            if row.id in pages:
+                archive.writestr(f"{name.removesuffix('.ipynb')}.html", pages[row.id])
+            else:
+                archive.writestr(f"{name}.not-rendered.txt", problems.get(row.id, ""))
     return buffer.getvalue()

@@ -126,12 +126,18 @@ class Handout:
         return [u for u in users if request.recipients.includes(u)]
 
     def create(self, actor: str, request: Request, users: list[orm.User]) -> Material:
+        """Keep ``request`` for ``users``, each waiting for it, with the digests handed out
+        before at each file's path (what a participant's unchanged copy matches)."""
+        earlier: dict[str, list[str]] = {}
+        for folder, files in self.db.query(Material.folder, Material.files).order_by(Material.id):
+            for f in files:
+                earlier.setdefault(target_path(folder, f["path"]), []).append(f["sha256"])
         files = [
             {
                 "path": path,
                 "size": len(data),
                 "sha256": digest(data),
-                "content": base64.b64encode(data).decode(),
+                "earlier": earlier.get(target_path(request.folder, path), []),
             }  # fmt: skip
             for path, data in request.files.items()
         ]
@@ -142,6 +148,7 @@ class Handout:
             if request.recipients
             else {"participants": True},
             files=files,
+            contents=[base64.b64encode(data).decode() for data in request.files.values()],
         )
         self.db.add(row)
         self.db.flush()
@@ -151,19 +158,12 @@ class Handout:
         self.db.commit()
         return row
 
-    def body(self, row: Material) -> bytes:
+    @staticmethod
+    def body(row: Material) -> bytes:
         """What each server is sent: the files, with the digests handed out before at their path."""
-        earlier: dict[str, list[str]] = {}
-        for older in self.db.query(Material).filter(Material.id < row.id).order_by(Material.id):
-            for f in older.files:
-                earlier.setdefault(target_path(older.folder, f["path"]), []).append(f["sha256"])
         files = [
-            {
-                "path": f["path"],
-                "content": f["content"],
-                "earlier": earlier.get(target_path(row.folder, f["path"]), []),
-            }  # fmt: skip
-            for f in row.files
+            {"path": f["path"], "content": content, "earlier": f["earlier"]}
+            for f, content in zip(row.files, row.contents)
         ]
         return json.dumps({"folder": row.folder, "files": files}).encode()
 

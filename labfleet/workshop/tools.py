@@ -24,7 +24,7 @@ class WorkshopTools:
         """The sanitised HTML of a save (rendered once, then kept); ValueError if there is none."""
         page = self.rendered.get(row.id)
         if page is None:
-            if row.content is None:
+            if not row.has_content:
                 raise ValueError(f"the save has no content: {row.omitted or 'none was sent'}")
             page = await blocking.run(blocking.RENDERING, render.to_html, row.content, timeout=120)
             self.rendered.put(row.id, page)

@@ -38,7 +38,7 @@ def notebook_view(db: Session, row: WorkshopEvent, config: Workshop) -> dict[str
     """One save: its tail, what changed since the save before, the error its last run ended in."""
     view: dict[str, Any] = {"event": events.to_json(row), "tail": None, "changes": None,
                             "summary": None, "previous": None}  # fmt: skip
-    if row.content is None:
+    if not row.has_content:
         return view
     try:
         notebook = notebooks.parse(row.content)
@@ -63,14 +63,14 @@ def notebook_view(db: Session, row: WorkshopEvent, config: Workshop) -> dict[str
 def tails(db: Session, config: Workshop, path: str) -> list[dict[str, Any]]:
     """Every participant's tail of the notebook at ``path`` (None for one who has not saved it)."""
     names = [u.name for u in participants(db, config)]
-    last = {row.username: row for row in events.latest(db, names) if row.path == path}
+    last = {row.username: row for row in events.latest(db, names, path, content=True)}
     result = []
     for name in names:
         row = last.get(name)
         entry: dict[str, Any] = {"user": name, "event": None, "tail": None}
         if row is not None:
             entry["event"] = events.to_json(row)
-            if row.content is not None:
+            if row.has_content:
                 try:
                     notebook = notebooks.parse(row.content)
                 except ValueError:

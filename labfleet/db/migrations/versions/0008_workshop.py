@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("folder", sa.Text(), nullable=False),
         sa.Column("recipients", sa.JSON(), nullable=False),
         sa.Column("files", sa.JSON(), nullable=False),
+        sa.Column("contents", sa.JSON(), nullable=False),
     )
     op.create_table(
         "labfleet_material_results",
