@@ -154,6 +154,14 @@ class Backend(LoggingConfigurable):
         """Delete the named volumes of a stopped server; they come back empty at next start."""
         raise self.unsupported("reset volumes")
 
+    def volume_specs(self, names: Sequence[str]) -> dict[str, VolumeSpec]:
+        """The volumes ``names`` by name; BackendError(400) naming those no user has."""
+        specs = {spec.name: spec for spec in self.volumes}
+        unknown = [name for name in names if name not in specs]
+        if unknown:
+            raise BackendError(400, f"no such volume: {', '.join(unknown)}")
+        return {name: specs[name] for name in names}
+
     async def forget_user(self, username: str, volumes_deleted: bool) -> None:
         """Remove what the backend keeps of a deleted user besides volumes (processes, logs,
         accounts); ``volumes_deleted`` says whether their volumes went too."""

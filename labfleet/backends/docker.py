@@ -419,10 +419,7 @@ class DockerBackend(Backend):
 
         The container is recreated at the next start, and the volumes with it, empty.
         """
-        specs = {spec.name: spec for spec in self.volumes}
-        unknown = [name for name in names if name not in specs]
-        if unknown:
-            raise BackendError(400, f"no such volume: {', '.join(unknown)}")
+        specs = self.volume_specs(names)
         container = self.container_name(username)
         try:
             await self._call(lambda c: c.containers.get(container).remove())

@@ -307,10 +307,7 @@ class KubernetesBackend(Backend):
 
     async def reset_volumes(self, username: str, names: Sequence[str]) -> None:
         """Delete the named PVCs; refused (409) while a server's pod mounts one of them."""
-        specs = {spec.name: spec for spec in self.volumes}
-        unknown = [name for name in names if name not in specs]
-        if unknown:
-            raise BackendError(400, f"no such volume: {', '.join(unknown)}")
+        specs = self.volume_specs(names)
         claims = {self.volume_name(username, specs[name]) for name in names}
         api = self._client(CoreV1Api)
         pods = await self._call(
