@@ -31,7 +31,7 @@ from ..singleuser.material import ROUTE
 from ..timestamps import iso, utc
 from .config import Workshop
 from .events import clean_path
-from .people import is_participant
+from .people import is_participant, users_with_groups
 
 EXTENSION = "labfleet extension (labfleet.singleuser)"
 MAX_FILES = 500
@@ -119,7 +119,7 @@ class Handout:
 
     def recipients(self, request: Request) -> list[orm.User]:
         """The users ``request`` goes to (ValueError naming unknown groups or users)."""
-        users = self.db.query(orm.User).order_by(orm.User.name).all()
+        users = users_with_groups(self.db)
         if request.recipients is None:
             return [u for u in users if is_participant(u, self.config)]
         check_known(self.db, request.recipients)
