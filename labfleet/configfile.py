@@ -31,11 +31,16 @@ def write(path: Path, data: dict[str, typing.Any], table: settings.SectionTable)
     (it may hold secrets: the proxy's token, a database password)."""
     settings.validate(data, path, table)
     tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    write_private(tmp, yaml.safe_dump(data, sort_keys=True, default_flow_style=False))
+    tmp.replace(path)
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` to ``path``, readable by its owner only (an existing file too)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as file:
         os.fchmod(file.fileno(), 0o600)
-        file.write(yaml.safe_dump(data, sort_keys=True, default_flow_style=False))
-    tmp.replace(path)
+        file.write(text)
 
 
 def secret_keys(data: typing.Any, where: str = "") -> list[str]:

@@ -15,12 +15,12 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import os
 import sys
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
+from .. import configfile
 from ..hub_client import HubError, hub_api, post, read_token
 from ..scopes import ADMIN_USERS
 
@@ -131,9 +131,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     if credentials:
         text = credentials_csv(credentials)
         if args.csv:
-            fd = os.open(args.csv, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
+            configfile.write_private(args.csv, text)
             print(f"Wrote the {len(credentials)} generated password(s) to {args.csv}")
         else:
             print(f"\nGenerated passwords (shown once):\n{text}", end="")

@@ -4,7 +4,6 @@ needs to run a labfleet hub, made from labfleet.yaml."""
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 from collections.abc import Callable
@@ -97,10 +96,7 @@ def cmd_values(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         return 0
     try:
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as file:
-            os.fchmod(file.fileno(), 0o600)
-            file.write(text)
+        configfile.write_private(args.output, text)
     except OSError as e:
         print(f"labfleet: cannot write {args.output}: {e.strerror}", file=sys.stderr)
         return 2
