@@ -10,7 +10,7 @@
 (function () {
   "use strict";
 
-  const { request, el, showAlert, showError, setBusy, pathJoin, plural } = window.labfleet;
+  const { request, el, showAlert, showError, setBusy, pathJoin, plural, formatDuration } = window.labfleet;
   const dashboard = document.querySelector(".labfleet-workshop");
   const summary = document.querySelector(".labfleet-workshop-summary");
   const page = dashboard || summary;
@@ -23,10 +23,7 @@
 
   function when(iso) {
     const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-    if (seconds < 60) return "just now";
-    if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
-    if (seconds < 86400) return `${Math.floor(seconds / 3600)} h ago`;
-    return new Date(iso).toLocaleString();
+    return seconds < 60 ? "just now" : `${formatDuration(seconds)} ago`;
   }
 
   // -- a notebook's cells, as text -----------------------------------------------------
