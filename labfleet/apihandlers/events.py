@@ -97,13 +97,13 @@ class EventStreamAPIHandler(LabFleetAPIHandler):
         try:
             self.write(": following\n\n")
             await self.flush()
-            while True:
+            while not follower.behind:  # else the page reconnects, and reads afresh
                 try:
                     event = await asyncio.wait_for(follower.queue.get(), KEEP_ALIVE)
                 except asyncio.TimeoutError:
                     self.write(": still here\n\n")
                 else:
-                    if event is None:  # fell too far behind: the page reconnects
+                    if event is None:  # the page went away
                         break
                     self.write(f"id: {event['id']}\ndata: {json.dumps(event)}\n\n")
                 await self.flush()

@@ -82,10 +82,16 @@
 
   // -- live updates ----------------------------------------------------------------------
 
-  function follow(onEvent) {
+  /** Follow the events stream; ``reload`` reads the page's data again after a reconnection
+   *  (what was saved meanwhile came while the stream was away). */
+  function follow(onEvent, reload) {
     const state = document.getElementById("lf-live");
     const source = new EventSource(`${api("events/stream")}?_xsrf=${encodeURIComponent(xsrf)}`);
-    source.addEventListener("open", () => { state.dataset.state = "live"; state.textContent = "● live"; });
+    source.addEventListener("open", () => {
+      if (state.dataset.state === "reconnecting") reload();
+      state.dataset.state = "live";
+      state.textContent = "● live";
+    });
     source.addEventListener("error", () => { state.dataset.state = "reconnecting"; state.textContent = "reconnecting…"; });
     source.addEventListener("message", (message) => onEvent(JSON.parse(message.data)));
   }
@@ -121,7 +127,7 @@
     }
     load();
     const reload = debounced(load, 300);
-    follow((event) => { if (event.path === path) reload(); });
+    follow((event) => { if (event.path === path) reload(); }, reload);
     return;
   }
 
@@ -214,7 +220,7 @@
     fresh.add(`${event.user}\n${event.path}`);
     reloadGrid();
     if (opened && opened.user === event.user && opened.path === event.path) openSave(event.id);
-  });
+  }, reloadGrid);
   loadGrid();
 
   // -- handing out material ------------------------------------------------------------

@@ -16,6 +16,7 @@ class Follower:
 
     users: Collection[str] | None
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(QUEUE))
+    behind: bool = False  # let go, too far behind: the page's stream ends, and it reconnects
 
 
 class Live:
@@ -41,5 +42,4 @@ class Live:
                 follower.queue.put_nowait(event)
             except asyncio.QueueFull:
                 self.leave(follower)
-                follower.queue = asyncio.Queue(1)
-                follower.queue.put_nowait(None)  # the page's stream ends: it reconnects
+                follower.behind = True
