@@ -411,7 +411,7 @@ class LabFleet(JupyterHub):
         if self.workshop.enabled:
             roles.append(scopes.instructor_role(self.workshop.instructors_group))
         if not any(role.get("name") == "server" for role in self.load_roles):
-            roles.append(scopes.SERVER_ROLE)
+            roles.append(scopes.server_role())
         return roles
 
     def culler_service(self) -> dict:

@@ -51,12 +51,17 @@ PLATFORM_SCOPES = {
     },
 }
 
-# JupyterHub's role of servers' own tokens, with their user's workshop events
-SERVER_ROLE = {
-    "name": "server",
-    "description": "Post activity and the user's workshop events",
-    "scopes": ["users:activity!user", "access:servers!server", f"{EVENTS_WRITE}!user"],
-}
+
+def server_role() -> dict:
+    """JupyterHub's role of servers' own tokens, with their user's workshop events added."""
+    from jupyterhub.roles import get_default_roles
+
+    (role,) = [r for r in get_default_roles() if r["name"] == "server"]
+    return {
+        **role,
+        "description": "Post activity, and the user's workshop events",
+        "scopes": [*role["scopes"], f"{EVENTS_WRITE}!user"],
+    }
 
 
 def instructor_role(group: str) -> dict:
