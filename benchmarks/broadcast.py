@@ -1,6 +1,7 @@
 """Broadcast benchmark: wall time to put one notification into N running JupyterLab servers.
 
-Run as root: ``.venv/bin/python benchmarks/broadcast.py [--servers 10,40] [--endpoints 1000]``.
+Run as root: ``.venv/bin/python benchmarks/broadcast.py [--servers 10,40] [--endpoints 1000]
+[--bounds 50,20,200] [--caddy PATH]``.
 
 * Real servers (N = 10 and 40 by default): one labfleet hub, local backend, N running
   servers with the notifications extension. ``labfleet``: ``POST
@@ -11,10 +12,12 @@ Run as root: ``.venv/bin/python benchmarks/broadcast.py [--servers 10,40] [--end
   server's ingest posted at once with that user's full-scope token (``asyncio.gather``),
   through the proxy. Both print the wall time and the per-recipient p50/p99.
 * Simulated endpoints (``--endpoints``, default 1000): small HTTP servers on loopback, one
-  port each, behind labfleet's proxy (``python -m labfleet.proxy``, a route per endpoint),
-  each checking the ticket as a user's server does. The fan-out itself
-  (``labfleet.notify.delivery.deliver``) sends one notification to all of them, at the
-  default concurrency bound and others.
+  port each, each checking the ticket as a user's server does, behind Caddy as labfleet
+  configures it (the venv's binary unless ``--caddy``; ``make_config`` with a user's route
+  per endpoint, guards included, and the default route, started by
+  ``labfleet.proxy.process.start`` in a temporary folder). The fan-out itself
+  (``labfleet.notify.delivery.deliver``) sends one notification to all of them, at each
+  concurrency bound of ``--bounds``; the CPU time of the sender, Caddy and the endpoints.
 """
 
 from __future__ import annotations
@@ -25,12 +28,13 @@ import json
 import os
 import resource
 import secrets
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
-
-import requests
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -41,6 +45,9 @@ from labfleet.notify import tickets  # noqa: E402
 from labfleet.notify.delivery import Target, deliver  # noqa: E402
 from labfleet.notify.messages import Message, ingest_body  # noqa: E402
 from labfleet.objects import system_account_name  # noqa: E402
+from labfleet.proxy import process  # noqa: E402
+from labfleet.proxy.config import Limits, Site, guards, make_config  # noqa: E402
+from labfleet.proxy.routes import make_route, socket_url, sorted_routes  # noqa: E402
 
 BODY = ingest_body(Message("Maintenance at 22:00: save your work", "warning"), 1)
 
@@ -140,78 +147,88 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def simulated(n: int, bounds: list[int], proxy_command: list[str], label: str) -> None:
+def caddy_config(
+    folder: Path, files: process.CaddyFiles, port: int, ports: list[int]
+) -> dict[str, Any]:
+    """labfleet's Caddy configuration on ``port``: a user's route per endpoint, and "/"."""
+    site = Site(
+        listen=(f"127.0.0.1:{port}",),
+        hub_target=socket_url(str(folder / "hub.sock")),  # no hub: only its error routes
+        **files.paths(),
+    )
+    users = [
+        make_route(
+            f"/user/sim{i}/", f"http://127.0.0.1:{endpoint}",
+            {"user": f"sim{i}", "server_name": ""}, guards=guards(Limits()),
+        )  # fmt: skip
+        for i, endpoint in enumerate(ports)
+    ]
+    default = make_route("/", site.hub_target, {"hub": True})
+    return make_config(site, sorted_routes([*users, default]))
+
+
+def simulated(n: int, bounds: list[int], caddy: str) -> None:
     secret = secrets.token_bytes(32)
     ports = [free_port() for _ in range(n)]
-    proxy_port, api_port = free_port(), free_port()
-    auth = secrets.token_hex(16)
-    env = {**os.environ, "CONFIGPROXY_AUTH_TOKEN": auth}
-    proxy = subprocess.Popen(
-        [*proxy_command, "--ip", "127.0.0.1", "--port", str(proxy_port),
-         "--api-ip", "127.0.0.1", "--api-port", str(api_port), "--log-level", "error"],
-        env=env,
-    )  # fmt: skip
+    proxy_port = free_port()
     endpoints = subprocess.Popen(
         [sys.executable, __file__, "--serve", secret.hex(), *map(str, ports)],
         stdout=subprocess.PIPE,
         text=True,
     )
-    try:
-        assert endpoints.stdout.readline().strip() == "ready"
-        api = f"http://127.0.0.1:{api_port}/api/routes"
-        headers = {"Authorization": f"token {auth}"}
+    with tempfile.TemporaryDirectory(prefix="labfleet-broadcast-") as tmp:
+        files = process.CaddyFiles(Path(tmp) / "proxy")
+        try:
+            assert endpoints.stdout.readline().strip() == "ready"
+            config = caddy_config(Path(tmp), files, proxy_port, ports)
+            proxy_pid = process.start([caddy], files, config)
 
-        def answers() -> bool:
-            try:
-                return requests.get(api, headers=headers, timeout=5).ok
-            except requests.ConnectionError:
-                return False
+            def listening() -> bool:  # with every route: Caddy loads its configuration whole
+                try:
+                    socket.create_connection(("127.0.0.1", proxy_port), timeout=1).close()
+                except OSError:
+                    return False
+                return True
 
-        wait_for(answers, 30, "the proxy")
-        with requests.Session() as session:
-            for i, port in enumerate(ports):
-                session.post(
-                    f"{api}/user/sim{i}", json={"target": f"http://127.0.0.1:{port}"},
-                    headers=headers, timeout=10,
-                ).raise_for_status()  # fmt: skip
-        targets = [
-            Target(
-                f"sim{i}",
-                f"http://127.0.0.1:{proxy_port}/user/sim{i}/{tickets.INGEST}",
-                tickets.server_key(secret, f"/user/sim{i}/"),
-            )
-            for i in range(n)
-        ]
-        print(f"{n} simulated endpoints behind {label}")
-        warming_up = True
-        for bound in [bounds[0], *bounds]:  # the first run warms the proxy up: not shown
+            wait_for(listening, 30, "Caddy")
+            targets = [
+                Target(
+                    f"sim{i}",
+                    f"http://127.0.0.1:{proxy_port}/user/sim{i}/{tickets.INGEST}",
+                    tickets.server_key(secret, f"/user/sim{i}/"),
+                )
+                for i in range(n)
+            ]
+            print(f"{n} simulated endpoints behind Caddy")
+            warming_up = True
+            for bound in [bounds[0], *bounds]:  # the first run warms the proxy up: not shown
 
-            async def run() -> tuple[float, list]:
-                started = time.perf_counter()
-                outcomes = await deliver(
-                    targets, BODY, proxy_address="127.0.0.1", concurrency=bound, timeout=5,
-                    ticket_seconds=120,
-                )  # fmt: skip
-                return time.perf_counter() - started, outcomes
+                async def run() -> tuple[float, list]:
+                    started = time.perf_counter()
+                    outcomes = await deliver(
+                        targets, BODY, proxy_address="127.0.0.1", concurrency=bound, timeout=5,
+                        ticket_seconds=120,
+                    )  # fmt: skip
+                    return time.perf_counter() - started, outcomes
 
-            before = {p: cpu_seconds(p) for p in (proxy.pid, endpoints.pid, os.getpid())}
-            wall, outcomes = asyncio.run(run())
-            used = {p: cpu_seconds(p) - t for p, t in before.items()}
-            failed = [o for o in outcomes if not o.delivered]
-            assert not failed, failed[:3]
-            if warming_up:
-                warming_up = False
-                continue
-            label = f"labfleet fan-out, at most {bound} at once"
-            figures(label, wall, [o.seconds for o in outcomes])
-            print(
-                f"{label} CPU s: sender {used[os.getpid()]:.2f}, proxy {used[proxy.pid]:.2f}, "
-                f"endpoints {used[endpoints.pid]:.2f}"
-            )
-    finally:
-        for process in (proxy, endpoints):
-            process.terminate()
-            process.wait(timeout=30)
+                before = {p: cpu_seconds(p) for p in (proxy_pid, endpoints.pid, os.getpid())}
+                wall, outcomes = asyncio.run(run())
+                used = {p: cpu_seconds(p) - t for p, t in before.items()}
+                failed = [o for o in outcomes if not o.delivered]
+                assert not failed, failed[:3]
+                if warming_up:
+                    warming_up = False
+                    continue
+                label = f"labfleet fan-out, at most {bound} at once"
+                figures(label, wall, [o.seconds for o in outcomes])
+                print(
+                    f"{label} CPU s: sender {used[os.getpid()]:.2f}, "
+                    f"proxy {used[proxy_pid]:.2f}, endpoints {used[endpoints.pid]:.2f}"
+                )
+        finally:
+            process.stop(files)
+            endpoints.terminate()
+            endpoints.wait(timeout=30)
 
 
 def main() -> int:
@@ -225,9 +242,7 @@ def main() -> int:
         "--bounds", default="50,20,200", help="concurrency bounds for the simulated fan-out"
     )
     parser.add_argument(
-        "--node-proxy",
-        help="also measure behind the node configurable-http-proxy at this path "
-        "(npm install configurable-http-proxy; labfleet runs it with proxy.command)",
+        "--caddy", default=str(Path(sys.executable).parent / "caddy"), help="Caddy's binary"
     )
     args = parser.parse_args()
     require_root("broadcast.py")
@@ -236,10 +251,7 @@ def main() -> int:
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     bounds = [int(b) for b in args.bounds.split(",")]
     if args.endpoints:
-        python_proxy = [sys.executable, "-m", "labfleet.proxy"]
-        simulated(args.endpoints, bounds, python_proxy, "labfleet's proxy (Python)")
-        if args.node_proxy:
-            simulated(args.endpoints, bounds, [args.node_proxy], "configurable-http-proxy (node)")
+        simulated(args.endpoints, bounds, args.caddy)
     counts = [int(c) for c in args.servers.split(",") if c]
     if counts:
         real_servers(counts)

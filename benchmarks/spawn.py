@@ -12,8 +12,9 @@ Measured, on two hubs running side by side on random loopback ports:
 
 labfleet is ``labfleet up`` from tests/harness.py with its local backend
 (``LocalBackendSpawner``). The stock hub is ``jupyterhub`` from the same venv with
-``LocalProcessSpawner``, the same ``jupyterhub-singleuser`` command and ``/lab``, the
-same proxy (``python -m labfleet.proxy``), the DummyAuthenticator and a system
+``LocalProcessSpawner``, the same ``jupyterhub-singleuser`` command and ``/lab``, its
+own default proxy (configurable-http-proxy, the Python one, installed with
+``.[test]``), the DummyAuthenticator and a system
 account made beforehand: both hubs setuid to a system account and start the same
 server. Each hub gets one warm-up spawn (not counted), then the N measured spawns
 alternate between the hubs so that machine noise hits both alike.
@@ -46,7 +47,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import harness  # noqa: E402
-from harness import Hub, make_root  # noqa: E402
+from harness import Hub, free_port, make_root  # noqa: E402
 
 from labfleet.objects import system_account_name  # noqa: E402
 
@@ -69,14 +70,15 @@ class StockHub(Hub):
         settings = {
             "JupyterHub": {
                 **hub["hub"],
+                "hub_bind_url": f"http://127.0.0.1:{free_port()}",
                 "db_url": f"sqlite:///{root / 'jupyterhub.sqlite'}",
                 "cookie_secret_file": str(root / "jupyterhub_cookie_secret"),
                 "authenticator_class": "dummy",
                 "spawner_class": "localprocess",
             },
             "ConfigurableHTTPProxy": {
-                **hub["proxy"],
-                "command": [sys.executable, "-m", "labfleet.proxy"],
+                "api_url": f"http://127.0.0.1:{free_port()}",
+                "command": [str(BIN / "configurable-http-proxy")],
             },
             "Authenticator": {"allow_all": True},
             "Spawner": {"cmd": [str(BIN / "jupyterhub-singleuser")], "default_url": "/lab"},

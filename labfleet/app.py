@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
+import hashlib
 import os
 import sys
 from functools import cached_property
@@ -40,7 +40,10 @@ from .notify.broadcaster import Broadcaster, ProxyRoute
 from .notify.config import Notifications
 from .operations import Operations
 from .profiles import Environments
-from .proxy import LabFleetProxy
+from .proxy.caddy import CaddyProxy
+from .proxy.config import is_address
+from .proxy.https import Https
+from .proxy.routes import socket_url
 from .settings import Section, SectionTable
 from .settings_report import SettingsSource
 from .traitlets import component_traits
@@ -52,34 +55,33 @@ from .workshop.tools import WorkshopTools
 PACKAGE = Path(__file__).parent
 
 
-def is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
 def foreign_listener(what: str, url: str) -> str | None:
-    """Why the port of ``url`` may not be used: held by a process of another account."""
+    """Why the port of ``url`` may not be used: held, for IPv4 or IPv6 (a browser's
+    ``localhost`` tries both), by a process of another account."""
     parsed = urlparse(url)
-    if parsed.port is None or not is_address(parsed.hostname or "0.0.0.0"):
+    host = parsed.hostname or "0.0.0.0"
+    if parsed.port is None or not (is_address(host) or host == "localhost"):
         # a host name: a service elsewhere, such as the chart's proxy on Kubernetes
         return None
-    found = processes.listener(parsed.port, parsed.hostname or "0.0.0.0")
-    if found is None or found.uid == os.geteuid():
-        return None
-    pids = processes.holders(found.inode)
-    owner = account_name_of(found.uid)
-    held_by = f"process {', '.join(map(str, pids))}" if pids else "a process"
-    return (
-        f"the {what} port {parsed.hostname}:{parsed.port} is held by {held_by} of the account "
-        f"{owner}, not by labfleet's. Another account must never answer in the hub's place: "
-        f"stop it (kill {' '.join(map(str, pids)) or '...'}) and start labfleet again."
-    )
+    twins = {"127.0.0.1": "::1", "::1": "127.0.0.1", "localhost": "::1", "0.0.0.0": "::"}
+    for address in (host if host != "localhost" else "127.0.0.1", twins.get(host)):
+        found = address and processes.listener(parsed.port, address)
+        if not found or found.uid == os.geteuid():
+            continue
+        pids = processes.holders(found.inode)
+        owner = account_name_of(found.uid)
+        held_by = f"process {', '.join(map(str, pids))}" if pids else "a process"
+        return (
+            f"the {what} port {address}:{parsed.port} is held by {held_by} of the account "
+            f"{owner}, not by labfleet's. Another account must never answer in the hub's "
+            f"place: stop it (kill {' '.join(map(str, pids)) or '...'}) and start labfleet again."
+        )
+    return None
 
 
 CULLER = "labfleet-culler"
+# left in the hub's folder by `labfleet stop --servers`: this stop ends every server too
+STOP_SERVERS = "stop-servers"
 
 
 # labfleet's own settings objects: labfleet.yaml section -> (LabFleet attribute, class)
@@ -94,6 +96,7 @@ COMPONENTS: dict[str, tuple[str, type[Configurable]]] = {
     "activity": ("activity", Activity),
     "environments": ("environments", Environments),
     "workshop": ("workshop", Workshop),
+    "https": ("https", Https),
 }
 
 CULLER_ROLE = {
@@ -172,7 +175,7 @@ class LabFleet(JupyterHub):
                 Section("labfleet", cls, "", own_traits=True),
                 Section("hub", JupyterHub, ""),
                 Section("auth", LabFleetAuthenticator, "authenticator"),
-                Section("proxy", LabFleetProxy, "proxy"),
+                Section("proxy", BACKENDS[backend].proxy_class, "proxy"),
                 *(Section(name, klass, attr) for name, (attr, klass) in COMPONENTS.items()),
                 Section("spawner", BACKENDS[backend].spawner_class),
                 *(
@@ -252,6 +255,9 @@ class LabFleet(JupyterHub):
 
     @default("bind_url")
     def _bind_url_default(self) -> str:
+        domain, port = self.https.domain, self.https.port
+        if domain:
+            return f"https://{domain}" + ("" if port == 443 else f":{port}")
         return "http://127.0.0.1:8000"
 
     @default("db_url")
@@ -272,7 +278,53 @@ class LabFleet(JupyterHub):
 
     @default("proxy_class")
     def _proxy_class_default(self) -> type:
-        return LabFleetProxy
+        return BACKENDS[self.backend].proxy_class
+
+    @default("cookie_host_prefix_enabled")
+    def _cookie_host_prefix_default(self) -> bool:
+        # users' hosts below the hub's cannot plant the hub's cookies (cookie tossing);
+        # such cookies must be secure ones, which browsers keep over HTTPS only
+        return urlparse(self.subdomain_host).scheme == "https"
+
+    @default("cleanup_proxy")
+    def _cleanup_proxy_default(self) -> bool:
+        # the proxy outlives the hub (labfleet stop stops it)
+        return False
+
+    run_dir = Unicode(
+        help="Folder of the Unix sockets of the hub and the users' servers (local and docker "
+        "backends). Default: /run/labfleet/<a digest of the data directory> as root, else run "
+        "in the data directory.",
+    ).tag(config=True)
+
+    @default("run_dir")
+    def _run_dir_default(self) -> str:
+        if os.geteuid() == 0 and Path("/run").is_dir():
+            digest = hashlib.sha256(str(self.data_path).encode()).hexdigest()[:12]
+            return f"/run/labfleet/{digest}"
+        return str(self.data_path / "run")
+
+    @property
+    def uses_sockets(self) -> bool:
+        """Whether the hub and the servers listen on Unix sockets (behind Caddy)."""
+        return issubclass(BACKENDS[self.backend].proxy_class, CaddyProxy)
+
+    @property
+    def hub_socket(self) -> Path:
+        return Path(self.run_dir) / "hub" / "hub.sock"
+
+    @default("hub_bind_url")
+    def _hub_bind_url_default(self) -> str:
+        return socket_url(str(self.hub_socket)) if self.uses_sockets else ""
+
+    @default("hub_connect_url")
+    def _hub_connect_url_default(self) -> str:
+        return self.hub_bind_url if self.hub_bind_url.startswith("http+unix") else ""
+
+    @default("hub_socket_mode")
+    def _hub_socket_mode_default(self) -> int:
+        # every server's account reaches the hub's API (in a folder only root writes)
+        return 0o666
 
     def load_config_file(self, filename: str, path: str | None = None) -> None:
         """Load labfleet.yaml through :mod:`labfleet.settings` (no file: all defaults)."""
@@ -316,6 +368,10 @@ class LabFleet(JupyterHub):
         self.data_path.chmod(0o711)
         self.hub_dir.mkdir(mode=0o700, exist_ok=True)
         self.hub_dir.chmod(0o700)
+        if self.uses_sockets:
+            # the hub's socket folder: every account may enter, only root write
+            self.hub_socket.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+            self.hub_socket.parent.chmod(0o755)
         # one hub per data directory: a second one touches nothing (database, proxy)
         try:
             self._lock = running.acquire(self.hub_dir)
@@ -325,6 +381,9 @@ class LabFleet(JupyterHub):
         hubs.remember(Path(self.registry), self.data_path, config)
 
     def init_backend(self) -> None:
+        if self.uses_sockets:
+            self.runtime.sockets_dir = Path(self.run_dir)
+            self.runtime.hub_socket = self.hub_socket
         try:
             self.runtime.volumes = parse_volumes(self.volumes)
         except ValueError as e:
@@ -347,6 +406,11 @@ class LabFleet(JupyterHub):
         secrets = readable_secrets(Path(self.config_file))
         if secrets:
             self.log.warning("%s: chmod 600 %s", secrets, self.config_file)
+        if urlparse(self.subdomain_host).scheme == "http":
+            self.log.warning(
+                "hub.subdomain_host is plain HTTP: users' hosts can plant cookies for the "
+                "hub's (its __Host- cookies need HTTPS). Set https.domain (see docs/https.md)."
+            )
         if self.runtime.isolates_users and not self.subdomain_host:
             self.log.warning(
                 "Users are isolated from each other but their servers share the hub's origin: "
@@ -356,24 +420,23 @@ class LabFleet(JupyterHub):
 
     def init_proxy(self) -> None:
         super().init_proxy()
-        self.check_port_owners()
-
-    def check_port_owners(self) -> None:
-        """Refuse to start when another account's process holds one of the hub's ports.
-
-        A user's process listening on the public port would collect the passwords typed
-        into its own login page (see docs/security.md).
-        """
-        hub_url = self.hub_bind_url or f"http://{self.hub_ip or '127.0.0.1'}:{self.hub_port}"
-        for what, url in (
-            ("public", self.bind_url),
-            ("hub", hub_url),
-            ("proxy API", self.proxy.api_url),
-        ):
-            problem = foreign_listener(what, url)
-            if problem:
-                print(f"labfleet: {problem}", file=sys.stderr)
+        if isinstance(self.proxy, CaddyProxy):
+            self.runtime.max_body = self.proxy.max_request_body
+            https = self.https
+            if urlparse(self.bind_url).scheme == "https" and not (
+                https.domain or https.cert or self.ssl_cert
+            ):
+                print(
+                    f"labfleet: hub.bind_url {self.bind_url} is https, with no certificate: "
+                    "set https.domain (a certificate from Let's Encrypt), or https.cert and "
+                    "https.key (your own)",
+                    file=sys.stderr,
+                )
                 self.exit(1)
+        problem = foreign_listener("public", self.bind_url)
+        if problem:
+            print(f"labfleet: {problem}", file=sys.stderr)
+            self.exit(1)
 
     @validate("db_url")
     def _validate_db_url(self, proposal: Any) -> str:
@@ -574,6 +637,22 @@ class LabFleet(JupyterHub):
         super().init_tornado_settings()
         # JupyterHub's request log also records its logins, users and servers in the audit log
         self.tornado_settings["log_function"] = audited(self.tornado_settings["log_function"])
+
+    async def cleanup(self) -> None:
+        request = self.hub_dir / STOP_SERVERS
+        if request.exists():
+            request.unlink()
+            self.cleanup_servers = True
+        await super().cleanup()
+        if not self.cleanup_proxy and isinstance(self.proxy, CaddyProxy):
+            kept = "the proxy keeps running" + (
+                "" if self.cleanup_servers else " and so do the users' servers"
+            )
+            print(
+                f"labfleet: the hub stopped; {kept}. Stop everything with: "
+                f"labfleet stop --servers --config {self.config_file}",
+                flush=True,
+            )
 
     async def start(self) -> None:
         await super().start()

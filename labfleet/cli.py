@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from . import __version__, configfile, running, settings
@@ -14,6 +15,9 @@ from .auth import users_cli
 from .k8s import cli as k8s_cli
 from .notify import broadcast_cli
 from .workshop import init_cli as workshop_cli
+
+
+STOP_TIMEOUT = 60  # seconds a hub has to stop (its servers too, with --servers)
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -39,20 +43,52 @@ def cmd_up(args: argparse.Namespace) -> int:
         argv.append("--LabFleet.another_hub=True")
     if args.registry:
         argv.append(f"--LabFleet.registry={args.registry}")
-    if args.external_proxy:
-        argv.append("--LabFleetProxy.should_start=False")
     argv += [f"--LabFleet.jupyterhub_config_files={path}" for path in args.jupyterhub_config]
     LabFleet.launch_instance(argv)
     return 0
 
 
+def cmd_stop(args: argparse.Namespace) -> int:
+    """0: stopped (or nothing ran); 1: the servers could not be stopped."""
+    from .app import STOP_SERVERS, LabFleet
+    from .proxy import connlimit, process
+
+    app = LabFleet.from_file(Path(args.config), args.data_dir)
+    pid = running.running_hub(app.hub_dir)
+    if args.servers and pid is None:
+        print("labfleet: the hub is not running, and only the hub stops servers: start it "
+              "(labfleet up), then labfleet stop --servers", file=sys.stderr)  # fmt: skip
+        return 1
+    if pid:
+        if args.servers:
+            (app.hub_dir / STOP_SERVERS).touch(mode=0o600)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while running.running_hub(app.hub_dir) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if running.running_hub(app.hub_dir):
+            print(f"labfleet: the hub (pid {pid}) did not stop within {STOP_TIMEOUT}s",
+                  file=sys.stderr)  # fmt: skip
+            return 1
+    proxy = process.stop(process.CaddyFiles(app.data_path / "proxy"))
+    connlimit.remove(connlimit.table_name(str(app.data_path)))
+    stopped = [what for what, ran in (("the hub", pid), ("the proxy", proxy)) if ran]
+    servers = " and every server" if args.servers else ""
+    print(f"Stopped {' and '.join(stopped)}{servers}." if stopped else "Nothing was running.")
+    return 0
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .app import LabFleet
-    from .doctor import diagnose
+    from .doctor import addresses, diagnose
 
     app = LabFleet.from_file(Path(args.config), args.data_dir)
     print(f"Configuration {args.config}; data directory {app.data_path}")
     problems = diagnose(app)
+    if app.https.domain:
+        found = ", ".join(addresses(app.https.domain)) or "nothing"
+        print(f"https.domain {app.https.domain} resolves to {found}; HTTPS on port "
+              f"{app.https.port}, ACME's plain HTTP on port {app.https.http_port}")  # fmt: skip
     pid = running.running_hub(app.hub_dir)
     if pid:
         print(f"labfleet is running here (pid {pid}): its ports are its own.")
@@ -205,26 +241,21 @@ def cmd_images(args: argparse.Namespace) -> int:
 
 
 def cmd_service(args: argparse.Namespace) -> int:
-    from jupyterhub.utils import url_path_join
-
     from . import service
     from .app import LabFleet
-    from .proxy import LabFleetProxy
+    from .proxy import process
+    from .proxy.caddy import CaddyProxy
+    from .proxy.config import make_config
 
     app = LabFleet.from_file(Path(args.config), args.data_dir)
-    proxy = LabFleetProxy(parent=app, app=app, auth_token="service")
-    hub_url = app.hub_bind_url or f"http://{app.hub_ip or '127.0.0.1'}:{app.hub_port}"
+    if app.backend == "kubernetes":
+        print("labfleet: the kubernetes backend runs in the cluster (labfleet k8s values)",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    proxy = CaddyProxy(parent=app, app=app, public_url=app.bind_url)
+    files = process.CaddyFiles(app.data_path / "proxy")
     spec = service.Service(
-        name=args.name,
-        config=Path(args.config),
-        token_file=app.hub_dir / "proxy.env",
-        public_url=app.bind_url,
-        api_url=proxy.api_url,
-        error_url=url_path_join(hub_url, app.hub_prefix, "error"),
-        host_routing=bool(app.subdomain_host),
-        ssl_cert=app.ssl_cert,
-        ssl_key=app.ssl_key,
-        trusted_proxies=tuple(proxy.trusted_proxies),
+        name=args.name, config=Path(args.config), caddy=tuple(proxy.command), proxy_files=files
     )
     if args.action == "install":
         for name, text in service.units(spec).items():
@@ -235,11 +266,12 @@ def cmd_service(args: argparse.Namespace) -> int:
         print(
             f"labfleet: this host does not run systemd ({service.SYSTEMD} is missing), so no "
             "service can be installed. Start the hub from your own init system, as root:\n"
-            f"  {' '.join(service.hub_command(spec)[:-1])}",
+            f"  {' '.join(service.hub_command(spec))}",
             file=sys.stderr,
         )
         return 1
     if args.action == "install":
+        process.write_initial(files, make_config(proxy.site(), []))
         service.install(spec)
         print(f"Installed and started {args.name}.service and {args.name}-proxy.service.")
     else:
@@ -278,15 +310,15 @@ def parser() -> argparse.ArgumentParser:
         help="start a new hub here although this machine has one elsewhere",
     )  # fmt: skip
     up.add_argument(
-        "--external-proxy", action="store_true",
-        help="use a proxy started apart (labfleet-proxy.service), kept across hub restarts",
-    )  # fmt: skip
-    up.add_argument(
         "--jupyterhub-config", action="append", default=[], metavar="FILE",
         help="a JupyterHub configuration file (Python) loaded before labfleet.yaml, e.g. the "
         "Zero to JupyterHub chart's (repeatable)",
     )  # fmt: skip
     up.set_defaults(func=cmd_up)
+
+    stop = with_config(sub.add_parser("stop", help="stop the hub and the proxy"))
+    stop.add_argument("--servers", action="store_true", help="stop every user's server too (first)")
+    stop.set_defaults(func=cmd_stop)
 
     doctor = with_config(sub.add_parser("doctor", help="check the environment"))
     doctor.set_defaults(func=cmd_doctor)

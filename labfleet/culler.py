@@ -11,15 +11,20 @@ import argparse
 import json
 import logging
 import os
+import socket
 from functools import partial
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from jupyterhub_idle_culler import cull_idle
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 from tornado.ioloop import IOLoop, PeriodicCallback
+from tornado.netutil import DefaultLoopResolver, Resolver
+
+from .proxy.routes import socket_path
 
 REQUEST_TIMEOUT = 30
 ORPHAN_CHECK_SECONDS = 1
+HUB_HOST = "labfleet-hub.invalid"  # the hub's socket, for tornado's client
 
 log = logging.getLogger("labfleet-culler")
 
@@ -42,6 +47,29 @@ def make_arbiter(api_url: str, token: str):
     return arbiter
 
 
+class SocketResolver(Resolver):
+    """Resolves ``HUB_HOST`` to the hub's Unix socket (tornado's client knows no http+unix)."""
+
+    def initialize(self, socket: str) -> None:
+        self.socket, self.names = socket, DefaultLoopResolver()
+
+    async def resolve(self, host: str, port: int, family: int = socket.AF_UNSPEC) -> list:
+        if host == HUB_HOST:
+            return [(socket.AF_UNIX, self.socket)]
+        return await self.names.resolve(host, port, family)
+
+
+def reachable(api_url: str) -> str:
+    """The hub API's URL as tornado's client reaches it: one on a socket gets a host name
+    that resolves to the socket."""
+    path = socket_path(api_url)
+    if path is None:
+        return api_url
+    # the resolver every client makes (jupyterhub-idle-culler configures its own client)
+    Resolver.configure(SocketResolver, socket=path)
+    return f"http://{HUB_HOST}{urlsplit(api_url).path}".rstrip("/")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="labfleet-culler")
     parser.add_argument("--every", type=int, required=True, help="seconds between checks")
@@ -54,6 +82,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     # the hub API's URL and token that JupyterHub gives a managed service
     api_url, token = os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"]
+    api_url = reachable(api_url)
     cull = partial(
         cull_idle,
         url=api_url,

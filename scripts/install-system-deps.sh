@@ -4,7 +4,9 @@ set -euo pipefail
 
 # chromium: tests/test_browser.py drives it through Playwright (never Playwright's own browser downloads)
 # postgresql: tests/test_postgres.py runs the core of the suite on a cluster of its own
-packages=(python3 python3-venv passwd util-linux chromium postgresql)
+# pebble: tests/test_https.py gets certificates from a real ACME server
+# nftables: labfleet limits each account's connections to the proxy (tests/test_isolation.py)
+packages=(python3 python3-venv passwd util-linux chromium postgresql pebble nftables)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

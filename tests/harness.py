@@ -57,6 +57,24 @@ def make_root(prefix: str) -> Path:
     return root
 
 
+@contextlib.contextmanager
+def names_on_loopback(suffix: str) -> Iterator[None]:
+    """Resolve the host names ending in ``suffix`` to this machine, for this process's
+    requests (as browsers do with ``*.localhost``)."""
+    original = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(suffix):
+            host = "127.0.0.1"
+        return original(host, *args, **kwargs)
+
+    socket.getaddrinfo = getaddrinfo
+    try:
+        yield
+    finally:
+        socket.getaddrinfo = original
+
+
 def wait_for(condition, timeout: float, what: str, interval: float = 0.2):
     """Poll ``condition`` until it returns something truthy, or fail after ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -89,14 +107,12 @@ class Hub:
             "local": {"account_prefix": self.account_prefix},
             "hub": {
                 "bind_url": self.url,
-                "hub_bind_url": f"http://127.0.0.1:{free_port()}",
                 "services": [{"name": "labfleet-tests", "api_token": self.token}],
                 "load_roles": [{"name": "admin", "services": ["labfleet-tests"]}],
                 # nothing of a test module outlives it: its hub stops its servers when it
                 # stops (the modules about servers surviving a hub restart turn this off)
                 "cleanup_servers": True,
             },
-            "proxy": {"api_url": f"http://127.0.0.1:{free_port()}"},
         }
         self.config = base
         self.update_config(config or {})
@@ -289,10 +305,17 @@ class Hub:
         except (requests.RequestException, TimeoutError) as e:
             print(f"{self.name}: could not stop every server: {e}")
 
+    def stop_proxy(self) -> None:
+        """Stop the hub's proxy (it outlives the hub)."""
+        run_labfleet("stop", "--config", str(self.config_path), cwd=self.root)
+
     def cleanup(self) -> None:
-        self.stop_every_server()
-        self.stop()
-        shutil.rmtree(self.root, ignore_errors=True)
+        try:
+            self.stop_every_server()
+        finally:
+            self.stop()
+            self.stop_proxy()
+            shutil.rmtree(self.root, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -89,14 +89,14 @@ def test_secrets_are_written_readable_by_the_owner_only(tmp_path):
     path.chmod(0o644)
     doctor = run_labfleet("doctor", cwd=tmp_path)
     assert "holds secrets" not in doctor.stdout  # nothing secret in it yet
-    done = run_labfleet("config", "set", "proxy.auth_token", "s3cret-token", cwd=tmp_path)
+    done = run_labfleet("config", "set", "hub.proxy_auth_token", "s3cret-token", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     # a file made readable by hand is reported, with the fix
     path.chmod(0o644)
     doctor = run_labfleet("doctor", cwd=tmp_path)
     assert doctor.returncode == 1
-    assert "holds secrets (proxy.auth_token) and other accounts can read it" in doctor.stdout
+    assert "holds secrets (hub.proxy_auth_token) and other accounts can read it" in doctor.stdout
     assert f"fix: chmod 600 {path}" in doctor.stdout
 
 

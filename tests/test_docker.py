@@ -148,7 +148,10 @@ def test_volumes_are_labelled_docker_volumes_mounted_below_the_home(hub, engine,
     mounts = {m["Name"]: m["Destination"] for m in container.attrs["Mounts"] if "Name" in m}
     binds = {m["Destination"]: m["RW"] for m in container.attrs["Mounts"] if "Name" not in m}
     # JupyterLab's branding (its news prompt off) is the only folder of the host, read-only
-    assert binds == {"/etc/labfleet/branding": False}
+    # beside the branding (read-only): the folder of the server's socket, and the hub's
+    assert binds == {
+        "/etc/labfleet/branding": False, "/run/labfleet": True, "/run/labfleet-hub": False
+    }
     assert mounts == {
         f"{PREFIX}-o-2ebrien-home": "/home/jovyan",
         f"{PREFIX}-o-2ebrien-workspace": "/home/jovyan/workspace",

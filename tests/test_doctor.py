@@ -46,8 +46,8 @@ def test_doctor_reports_an_unreachable_docker_engine(tmp_path):
 
 def test_doctor_reports_a_missing_proxy(tmp_path):
     (tmp_path / "labfleet.yaml").write_text(
-        yaml.safe_dump({"proxy": {"command": ["/nonexistent/configurable-http-proxy"]}})
+        yaml.safe_dump({"proxy": {"command": ["/nonexistent/caddy"]}})
     )
     result = run_labfleet("doctor", cwd=tmp_path)
     assert result.returncode == 1
-    assert "proxy command /nonexistent/configurable-http-proxy not found" in result.stdout
+    assert "the proxy's binary /nonexistent/caddy is not found" in result.stdout

@@ -125,11 +125,10 @@ def test_the_hub_file_leaves_out_what_the_chart_owns():
             "registry": f"{values.DATA_DIR}/hubs.json",
         },
         "hub": {"admin_users": ["a"], "bind_url": values.PROXY_PUBLIC},
-        "proxy": {"trusted_proxies": ["10.0.0.1"]},
         "culling": {"idle_timeout": 600},
     }
     assert left_out == ["labfleet.backend", "labfleet.data_dir", "hub.bind_url", "hub.db_url",
-                        "proxy.auth_token", "docker"]  # fmt: skip
+                        "proxy", "docker"]  # fmt: skip
 
 
 PROFILES = [

@@ -20,7 +20,7 @@ from labfleet.gpu import Gpu
 from labfleet.settings_report import MASK, jsonable, mask
 
 SECRET_ENV = "env-secret-5f2b9c"
-PROXY_TOKEN = "proxy-secret-8d1e4a"
+KEY_PATH = "/etc/ssl/private/lab.pem"
 LOGO = b'<svg xmlns="http://www.w3.org/2000/svg" width="120" height="32"><text y="24">Physics</text></svg>'
 
 
@@ -72,7 +72,7 @@ HUB_CONFIG = {
         "lab_favicon": "brand/lab-favicon.png",
     },
     "spawner": {"environment": {"MY_SECRET_TOKEN": SECRET_ENV, "PLAIN_SETTING": "visible-value"}},
-    "proxy": {"auth_token": PROXY_TOKEN},
+    "https": {"email": "it@example.org", "key": KEY_PATH},
 }
 
 
@@ -188,8 +188,7 @@ def test_secrets_are_masked_everywhere(hub, report):
     services = settings_of(report, "hub")["services"]["value"]
     assert services[0] == {"name": "labfleet-tests", "api_token": MASK}
     assert (
-        settings_of(report, "proxy")["auth_token"].items()
-        >= {"value": MASK, "secret": True}.items()
+        settings_of(report, "https")["key"].items() >= {"value": MASK, "secret": True}.items()
     )
     environment = settings_of(report, "spawner")["environment"]["value"]
     assert environment == {"MY_SECRET_TOKEN": MASK, "PLAIN_SETTING": "visible-value"}
@@ -198,7 +197,7 @@ def test_secrets_are_masked_everywhere(hub, report):
     session, _ = hub.login("admin", hub.admin_password)
     page = session.get(f"{hub.url}/hub/labfleet/settings", timeout=30).text
     answer = hub.api("GET", "/labfleet/settings").text
-    for secret in (SECRET_ENV, PROXY_TOKEN, hub.token):
+    for secret in (SECRET_ENV, KEY_PATH, hub.token):
         assert secret not in answer and secret not in page
         assert not any(secret in line for line in hub.output)
 

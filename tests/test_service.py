@@ -3,7 +3,6 @@ directory, prompt stops however it was started."""
 
 from __future__ import annotations
 
-import os
 import shlex
 import shutil
 import signal
@@ -124,11 +123,14 @@ def test_the_hub_stops_promptly_when_started_with_sigint_ignored():
                      and f"--hub-pid={hub.proc.pid}" in cmdline(p)],
             30, "the culler",
         )  # fmt: skip
-        proxy = int((hub.data_dir / "hub" / "proxy.pid").read_text())
+        proxy = int((hub.data_dir / "proxy" / "caddy.pid").read_text())
         hub.proc.send_signal(signal.SIGINT)
         hub.proc.wait(timeout=20)
         wait_for(lambda: processes.process_uid(culler[0]) is None, 10, "the culler to end")
-        wait_for(lambda: processes.process_uid(proxy) is None, 10, "the proxy to end")
+        # the proxy keeps serving (labfleet stop ends it), and the hub said so
+        assert processes.process_uid(proxy) == 0
+        assert "the hub stopped; the proxy keeps running" in hub.tail(5)
+        assert "labfleet stop --servers --config" in hub.tail(5)
 
 
 def test_users_work_survives_even_the_hubs_crash(hub):
@@ -189,9 +191,10 @@ def test_the_service_units_are_valid_and_keep_servers_across_restarts(hub, tmp_p
     units = service_units(hub)
     assert set(units) == {"labfleet.service", "labfleet-proxy.service"}
     hub_unit = units["labfleet.service"]
-    assert f"up --config {hub.config_path} --external-proxy" in hub_unit
+    assert hub_unit.count(f"up --config {hub.config_path}\n") == 1
     assert "KillMode=process" in hub_unit and "Delegate=yes" in hub_unit
-    assert "Restart=on-failure" in hub_unit and "Requires=labfleet-proxy.service" in hub_unit
+    assert "Restart=on-failure" in hub_unit
+    assert "Wants=network-online.target labfleet-proxy.service" in hub_unit
     if not shutil.which("systemd-analyze"):
         pytest.skip("systemd-analyze is not installed")
     for name, text in units.items():
@@ -212,23 +215,27 @@ def test_without_systemd_the_install_says_how_to_start_the_hub(hub):
 
 
 def test_a_proxy_started_apart_keeps_every_route_while_the_hub_restarts():
-    """As labfleet-proxy.service does: the hub (--external-proxy) comes and goes, the
-    public port and the users' servers stay reachable."""
-    token = "proxy-token-for-tests"
+    """As labfleet-proxy.service does: Caddy runs apart, the hub adopts it and comes and goes,
+    the public port and the users' servers stay reachable."""
     with running_hub("external-proxy", {"hub": {"cleanup_servers": False}}) as hub:
         hub.stop()
-        hub.update_config({"proxy": {"auth_token": token}})
+        hub.stop_proxy()
         units = service_units(hub)
+        lines = units["labfleet-proxy.service"].splitlines()
         command = shlex.split(
-            next(line for line in units["labfleet-proxy.service"].splitlines()
-                 if line.startswith("ExecStart=")).removeprefix("ExecStart=")
+            next(line for line in lines if line.startswith("ExecStart=")).removeprefix("ExecStart=")
+        )
+        environment = dict(
+            item.split("=", 1)
+            for item in next(line for line in lines if line.startswith("Environment="))
+            .removeprefix("Environment=").split()
         )  # fmt: skip
         proxy = subprocess.Popen(
-            command, env={**os.environ, "CONFIGPROXY_AUTH_TOKEN": token},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:
-            hub.start(args=("--external-proxy",))
+            hub.start()
+            assert "Adopting the running proxy (Caddy, pid" in hub.tail(200)
             hub.create_user("gus")
             hub.spawn("gus")
             hub.stop()
@@ -236,7 +243,7 @@ def test_a_proxy_started_apart_keeps_every_route_while_the_hub_restarts():
             # own /api answers without asking the hub)
             answer = requests.get(f"{hub.url}/user/gus/api", timeout=30)
             assert answer.status_code == 200 and "version" in answer.json(), answer.text
-            hub.start(args=("--external-proxy",))
+            hub.start()
             assert hub.user("gus")["servers"][""]["ready"]
             assert proxy.poll() is None  # the same proxy all along
             hub.stop_server("gus")

@@ -10,13 +10,14 @@ resolves it so itself, and this module's Python requests are told the same.
 from __future__ import annotations
 
 import os
-import socket
 import textwrap
 
 import pytest
 import requests
 from browser import needs_chromium
-from harness import Hub, make_root, run_in_kernel, user_token
+from harness import Hub, make_root, names_on_loopback, run_in_kernel, user_token, wait_for
+
+from labfleet.backends import processes
 
 # the student's script, run on a page of her server (her JupyterLab, where an extension or
 # a notebook's output runs script): take the hub's XSRF token from one of its pages and
@@ -43,22 +44,16 @@ async (hub) => {
 @pytest.fixture(scope="module", autouse=True)
 def localhost_names():
     """Resolve *.localhost to this machine for this module's requests, as browsers do."""
-    original = socket.getaddrinfo
-
-    def getaddrinfo(host, *args, **kwargs):
-        if isinstance(host, str) and host.endswith(".localhost"):
-            host = "127.0.0.1"
-        return original(host, *args, **kwargs)
-
-    socket.getaddrinfo = getaddrinfo
-    yield
-    socket.getaddrinfo = original
+    with names_on_loopback(".localhost"):
+        yield
 
 
 def start_hub(name: str, subdomains: bool) -> Hub:
     instance = Hub(make_root(name), name=name)
     if subdomains:
-        instance.update_config({"hub": {"subdomain_host": f"http://hub.localhost:{instance.port}"}})
+        # the hub's pages and API answer on its own host only
+        instance.url = f"http://hub.localhost:{instance.port}"
+        instance.update_config({"hub": {"subdomain_host": instance.url}})
     try:
         instance.start()
         instance.create_user("alice")
@@ -180,3 +175,43 @@ def test_a_broadcast_reaches_a_server_on_its_own_host(separate):
         timeout=30,
     ).json()["notifications"]
     assert [n["message"] for n in shown] == ["On my own host"]
+
+
+def test_servers_started_before_a_change_of_subdomain_host_are_stopped():
+    """A server adopted across a change of hub.subdomain_host would keep the origins (and
+    cookies) it was started for: the hub stops it instead."""
+    instance = Hub(make_root("host-change"), {"hub": {"cleanup_servers": False}}, "host-change")
+    try:
+        instance.start()
+        instance.create_user("alice")
+        instance.spawn("alice")
+        pid = instance.spawner_pid("alice")
+        instance.stop()
+        assert processes.process_uid(pid) is not None  # it outlived the hub, as servers do
+        instance.url = f"http://hub.localhost:{instance.port}"
+        instance.update_config({"hub": {"subdomain_host": instance.url}})
+        instance.start()
+        assert not instance.user("alice")["servers"]
+        wait_for(lambda: processes.process_uid(pid) is None, 15, "alice's server to end")
+        assert "it was started for subdomain_host ''" in instance.tail(200)
+    finally:
+        instance.cleanup()
+
+
+def test_the_hubs_pages_and_cookies_stay_on_the_hubs_host(separate):
+    """A user's host never serves the hub's login page (a victim logging in there would hand
+    the session to the student's page), and the hub's cookies are the hub host's alone."""
+    on_alice = requests.get(
+        f"http://alice.hub.localhost:{separate.port}/hub/login?next=x",
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert on_alice.status_code == 308
+    assert on_alice.headers["Location"] == f"{separate.url}/hub/login?next=x"
+    session, login = separate.login("admin", separate.admin_password)
+    assert login.status_code == 302
+    # host-only: no Domain attribute, so no user's host below the hub's receives them
+    assert {c.name: (c.domain, c.domain_specified) for c in session.cookies} == {
+        name: ("hub.localhost", False)
+        for name in ("_xsrf", "jupyterhub-hub-login", "jupyterhub-session-id")
+    }

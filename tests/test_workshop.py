@@ -317,14 +317,16 @@ def test_a_kernel_cannot_record_events_of_another_participant(hub):
     """The server's own token (in the kernel's environment) records its user's events only."""
     from harness import run_in_kernel
 
+    # the hub's API is on its Unix socket: reached with JupyterHub's own client, as the
+    # server does
     script = (
-        "import json, os, urllib.request\n"
+        "import json, os\n"
+        "from jupyterhub.httpclient import fetch\n"
         "url = os.environ['JUPYTERHUB_API_URL'] + '/labfleet/users/bob/events'\n"
-        "req = urllib.request.Request(url, data=json.dumps({'path': 'forged.ipynb'}).encode(),"
+        "answer = await fetch(url, method='POST', data=json.dumps({'path': 'forged.ipynb'}),"
         " headers={'Authorization': 'token ' + os.environ['JUPYTERHUB_API_TOKEN'],"
-        " 'Content-Type': 'application/json'}, method='POST')\n"
-        "try:\n    print(urllib.request.urlopen(req).status)\n"
-        "except urllib.error.HTTPError as e:\n    print(e.code)\n"
+        " 'Content-Type': 'application/json'}, raise_for_status=False)\n"
+        "print(answer.status)\n"
     )
     assert run_in_kernel(hub, "alice", script, hub.token).strip() == "404"
     assert not events_of(hub, user="bob", path="forged.ipynb")["events"]

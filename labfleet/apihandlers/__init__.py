@@ -3,6 +3,7 @@
 from . import (
     activity,
     audit,
+    certificates,
     credentials,
     environment,
     events,
@@ -30,6 +31,7 @@ default_handlers: list[tuple] = [
     *activity.default_handlers,
     *events.default_handlers,
     *workshop.default_handlers,
+    *certificates.default_handlers,
 ]
 
 # labfleet's versions of JupyterHub's own routes

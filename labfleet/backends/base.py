@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from jupyterhub.proxy import Proxy
 from jupyterhub.spawner import Spawner
 from jupyterhub.utils import AnyTimeoutError
 from tornado import web
@@ -15,10 +16,13 @@ from traitlets import Float, Instance, List, default
 from traitlets.config import LoggingConfigurable
 
 from .. import environment
+from . import sockets
 from ..gpu import gpu_devices, gpu_environment
 from ..groups import BackendFacts, Grants, PropertiesError, start_grants, start_notices
 from ..notify.tickets import KEY_ENVIRONMENT
 from ..profiles import Profile
+from ..proxy.caddy import CaddyProxy
+from ..proxy.routes import socket_url
 from ..volumes import VolumeSpec, VolumeState
 from ..workshop.people import is_participant
 
@@ -74,8 +78,16 @@ class Backend(LoggingConfigurable):
     spawner_class: ClassVar[type[Spawner]]
     # False: a read-only group mount cannot be enforced, so it is refused
     read_only_mounts: ClassVar[bool] = True
+    # the hub's proxy (the proxy section of labfleet.yaml)
+    proxy_class: ClassVar[type[Proxy]] = CaddyProxy
 
     data_dir = Instance(Path, help="The labfleet data directory (set by the hub).")
+    # where servers' socket folders are made (set by the hub; None: servers listen on TCP)
+    sockets_dir: Path | None = None
+    # the hub's own socket (set by the hub; None: the hub listens on TCP)
+    hub_socket: Path | None = None
+    # the largest request body the proxy sends a server (set by the hub; 0: no limit)
+    max_body = 0
     volumes = List(help="The VolumeSpecs every user has (set by the hub).")
 
     restart_timeout = Float(60, help="Seconds a restarted server has to answer again.").tag(
@@ -118,6 +130,17 @@ class Backend(LoggingConfigurable):
             read_only_mounts=self.read_only_mounts,
             unapplied=self.unapplied_properties(),
         )
+
+    def socket_folder(self, username: str, server_name: str) -> Path | None:
+        """The folder of the Unix socket that ``username``'s server listens on, as the hub
+        and the proxy see it (None: the server listens on TCP)."""
+        if self.sockets_dir is None:
+            return None
+        return sockets.server_folder(self.sockets_dir, username, server_name)
+
+    def socket_in_server(self, folder: Path) -> Path:
+        """The server's socket, as the server sees it."""
+        return folder / sockets.SOCKET
 
     def unsupported(self, what: str) -> BackendError:
         return BackendError(501, f"the {self.name} backend cannot {what}")
@@ -321,10 +344,28 @@ class LabFleetSpawner(LoggingConfigurable):
         # the key of the hub's notification tickets for this server (taken out of the
         # environment as the server starts, see labfleet.singleuser)
         env[KEY_ENVIRONMENT] = self.labfleet.broadcaster.server_key(self.server.base_url)
+        folder = self.socket_folder
+        if folder is not None:
+            # jupyterhub-singleuser then leaves the port alone; --ServerApp.sock is the address
+            inner = self.backend.socket_in_server(folder)
+            env["JUPYTERHUB_SERVICE_URL"] = socket_url(str(inner)) + self.server.base_url
         return env
+
+    @property
+    def socket_folder(self) -> Path | None:
+        """The folder of this server's socket on the host (None: it listens on TCP)."""
+        return self.backend.socket_folder(self.user.name, self.name)
+
+    def socket_url(self) -> str:
+        """The server's address, as the hub and the proxy reach it."""
+        return socket_url(str(self.socket_folder / sockets.SOCKET))
 
     def get_args(self) -> list[str]:
         args = list(super().get_args())
+        folder = self.socket_folder
+        if folder is not None:
+            inner = self.backend.socket_in_server(folder)
+            args += [f"--ServerApp.sock={inner}", *sockets.server_limits(self.backend.max_body)]
         workshop = self.labfleet.workshop.config
         if workshop.enabled:
             # labfleet.singleuser.save_events: saves reach the hub, faster for participants
@@ -339,3 +380,34 @@ class LabFleetSpawner(LoggingConfigurable):
         if self.restarting:
             return None
         return await super().poll_and_notify()
+
+    # the hub.subdomain_host a server was started with: its environment names its origins
+    _started_for: str | None = None
+
+    def get_state(self) -> dict:
+        state = super().get_state()
+        state["subdomain_host"] = self.user.settings.get("subdomain_host", "")
+        return state
+
+    def load_state(self, state: dict) -> None:
+        super().load_state(state)
+        self._started_for = state.get("subdomain_host")
+
+    def clear_state(self) -> None:
+        super().clear_state()
+        self._started_for = None
+
+    async def poll(self) -> int | None:
+        """A server adopted from before a change of hub.subdomain_host is stopped: its
+        environment and cookies belong to the origins it was started for."""
+        status = await super().poll()
+        now = self.user.settings.get("subdomain_host", "")
+        if status is None and self._started_for is not None and self._started_for != now:
+            self.log.warning(
+                "Stopping %s's server: it was started for subdomain_host %r, now %r",
+                self.user.name, self._started_for, now,
+            )  # fmt: skip
+            self._started_for = None
+            await self.stop(now=True)
+            return 0
+        return status

@@ -1,37 +1,44 @@
 """The ``docker`` backend: every server a container, every volume a Docker named volume.
 
-Containers use the host's network and listen on a loopback port chosen by the hub,
-so no traffic goes to container bridge addresses. Containers and volumes carry the
-label ``labfleet.user`` (the hub user name); volumes also ``labfleet.volume`` (the key
-of their VolumeSpec), so ``docker volume ls --filter label=labfleet.user`` finds them.
+Containers use the host's network, publish no port and listen on a Unix socket in a
+folder mounted from the host (reached through the proxy only); they reach the hub on its
+socket, mounted read-only, so no traffic goes to container bridge addresses. Containers
+and volumes carry the label ``labfleet.user`` (the hub user name); volumes also
+``labfleet.volume`` (the key of their VolumeSpec), so ``docker volume ls --filter
+label=labfleet.user`` finds them.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import TypeVar
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
 import docker
 import requests
 from dockerspawner import DockerSpawner
-from jupyterhub.utils import maybe_future, random_port
+from docker.types import Mount
+from jupyterhub.utils import maybe_future
 from traitlets import Float, Integer, Unicode, default
 
 from .. import blocking
 from ..branding import lab_environment
 from ..objects import render_name
 from ..profiles import Profile
+from ..proxy.routes import socket_url
 from ..volumes import VolumeSpec, VolumeState
-from . import docker_grants, images
+from . import docker_grants, images, sockets
 from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
 
 USER_LABEL = "labfleet.user"
 VOLUME_LABEL = "labfleet.volume"
 # where a server sees the JupyterLab branding folder (read-only)
 LAB_BRANDING_MOUNT = "/etc/labfleet/branding"
+# where a server sees the folder of its socket, and the hub's (read-only)
+SOCKET_MOUNT = "/run/labfleet"
+HUB_SOCKET_MOUNT = "/run/labfleet-hub"
 
 T = TypeVar("T")
 
@@ -57,8 +64,7 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
 
     @default("use_internal_ip")
     def _use_internal_ip_default(self) -> bool:
-        # no published ports (the host network refuses them): the server listens on
-        # the host's loopback itself, at the address get_ip_and_port returns
+        # no published ports: the server listens on its socket (socket_folder)
         return True
 
     @default("remove")
@@ -88,6 +94,12 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
         env = super().get_env()
         if self.labfleet.lab_folder:
             env.update(lab_environment(LAB_BRANDING_MOUNT))
+        hub = self.backend.hub_socket
+        if hub is not None:
+            # the hub's socket, as the container sees it
+            inner = socket_url(str(PurePosixPath(HUB_SOCKET_MOUNT, hub.name)))
+            for name in ("JUPYTERHUB_API_URL", "JUPYTERHUB_ACTIVITY_URL"):
+                env[name] = inner + urlsplit(env[name]).path
         return env
 
     def template_namespace(self) -> dict:
@@ -96,12 +108,17 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
         namespace["username"] = render_name("{username}", self.user.name)
         return namespace
 
-    async def start(self):
+    async def start(self) -> str:
         await self.backend.prepare_volumes(self.user.name)
-        kept = await self._kept_container()
-        # on the host network every server needs its own port; a kept container has its own
-        self.port = (kept and service_port(kept)) or random_port()
-        return await super().start()
+        await blocking.run(
+            blocking.FILES, sockets.prepare_folder, self.socket_folder, self.backend.socket_owner, 0
+        )
+        await self._kept_container()
+        await super().start()
+        path = self.socket_folder / sockets.SOCKET
+        if not await sockets.wait_for_socket(path, lambda: True, self.start_timeout):
+            raise BackendError(500, f"{self.user.name}'s server did not start: see its logs")
+        return self.socket_url()
 
     async def _kept_container(self) -> dict | None:
         """The container kept from the last start, unless it lacks a configured volume or was
@@ -114,8 +131,13 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
         if not container or container["State"]["Running"]:
             return container
         mounted = {m.get("Name") for m in container["Mounts"] if m["Type"] == "volume"}
+        targets = {m.get("Destination") for m in container["Mounts"]}
         made_with = (container["Config"]["Labels"] or {}).get(docker_grants.GRANTS_LABEL)
-        if set(self.backend.mounts(self.user.name)) <= mounted and made_with == self.made_with():
+        if (
+            set(self.backend.mounts(self.user.name)) <= mounted
+            and SOCKET_MOUNT in targets
+            and made_with == self.made_with()
+        ):
             return container
         self.log.info("The volumes or groups of %s changed: making a new container", self.user.name)
         await self.remove_object()
@@ -127,10 +149,17 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
 
     @property
     def mount_binds(self) -> list:
-        # beside the configured mounts: the groups' folders and the engine's socket
+        # beside the configured mounts: the groups' folders and the engine's socket, the
+        # folder of the server's socket and (read-only) the hub's
         socket = docker_grants.engine_socket(self.backend.engine_url)
         granted = docker_grants.mounts(self.grants, self.backend.home_mount, socket)
-        return [*super().mount_binds, *granted]
+        own = [Mount(target=SOCKET_MOUNT, source=str(self.socket_folder), type="bind")]
+        hub = self.backend.hub_socket
+        if hub is not None:
+            own.append(
+                Mount(target=HUB_SOCKET_MOUNT, source=str(hub.parent), type="bind", read_only=True)
+            )
+        return [*super().mount_binds, *granted, *own]
 
     async def create_object(self) -> dict:
         """The container, with what the user's groups grant in its host config and labels."""
@@ -149,13 +178,6 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
 
     async def get_ip_and_port(self) -> tuple[str, int]:
         return self.ip, self.port
-
-
-def service_port(container: dict) -> int | None:
-    """The port a container's server was told to listen on (None if not a hub server)."""
-    env = dict(line.partition("=")[::2] for line in container["Config"]["Env"] or [])
-    url = env.get("JUPYTERHUB_SERVICE_URL")
-    return urlparse(url).port if url else None
 
 
 def _remove_volume(client: docker.DockerClient, name: str) -> None:
@@ -187,6 +209,13 @@ class DockerBackend(Backend):
         help="Name of each user's Docker volumes; {username} is escaped, {volume} the volume's key.",
     ).tag(config=True)
 
+    socket_owner = Integer(
+        1000,
+        min=0,
+        help="The uid the image's server runs as: it owns the folder of the server's socket "
+        "(1000: jovyan, in labfleet's image and Jupyter's docker-stacks).",
+    ).tag(config=True)
+
     home_mount = Unicode(
         "/home/jovyan",
         help="Where the home volume is mounted in the container; the other volumes go below it.",
@@ -214,6 +243,9 @@ class DockerBackend(Backend):
     ).tag(config=True)
 
     _client: docker.DockerClient | None = None
+
+    def socket_in_server(self, folder: Path) -> Path:
+        return Path(SOCKET_MOUNT, sockets.SOCKET)
 
     # -- names ---------------------------------------------------------------------
 

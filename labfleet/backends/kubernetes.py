@@ -25,6 +25,7 @@ from traitlets import Dict, Float, Integer, Unicode, default
 
 from ..k8s import manifests
 from ..profiles import Profile
+from ..proxy.routing import ChartProxy
 from ..volumes import VolumeSpec, VolumeState
 from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
 
@@ -108,6 +109,8 @@ class KubernetesBackend(Backend):
 
     name = "kubernetes"
     spawner_class = LabKubeSpawner
+    # the chart's own proxy
+    proxy_class = ChartProxy
 
     image = Unicode(
         "labfleet-user:latest",

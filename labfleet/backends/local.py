@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
-from jupyterhub.utils import random_port
 from traitlets import Bool, Enum, Float, Integer, Unicode, default
 
 from .. import blocking
@@ -318,14 +317,6 @@ class LocalBackend(Backend):
             return None
         return account_from(entry, self.home_dir(username))
 
-    def owns(self, account: Account, found: processes.Listener, pid: int) -> bool:
-        """Whether the listening socket ``found`` is the server's own: made by its account,
-        held by a process of its control group (or below its first process); blocking."""
-        if self.isolate_users and found.uid != account.uid:
-            return False
-        members = {*self.containment.members(account.name), *processes.descendants(pid)}
-        return any(processes.holds_socket(member, found.inode) for member in members)
-
     def _end_processes(self, username: str) -> None:
         """End everything the server of ``username`` left running; blocking."""
         account = self.account_of(username)
@@ -357,13 +348,12 @@ class LocalBackend(Backend):
         )
 
     async def restart_in_place(self, spawner: LocalBackendSpawner) -> None:
-        # stopping clears the token; the same one goes to the new process. The address is
-        # fresh: another account may have taken the old one in the meantime
+        # stopping clears the token; the same one goes to the new process, on the same
+        # socket (in a folder no other account can enter)
         token = spawner.api_token
         await spawner.stop()
         spawner.api_token = token
-        spawner.port = random_port()
-        spawner.server.ip, spawner.server.port = await spawner.start()
+        await spawner.start()
 
     async def list_volumes(self, username: str) -> list[VolumeState]:
         def measure(folder: Path) -> int | None:

@@ -6,24 +6,21 @@ from __future__ import annotations
 
 import asyncio
 import os
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from subprocess import STDOUT
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
-from jupyterhub.utils import random_port
 from traitlets import default
 
 from .. import blocking
 from ..branding import lab_environment
-from . import processes, users_env
-from .accounts import Account, account_name_of
+from . import processes, sockets, users_env
+from .accounts import Account
 from .base import BackendError, LabFleetSpawner
 from .cgroups import Limits
 from .launcher import Launch, LauncherUnavailable, LaunchFailed
 
-LISTENER_POLL = 0.05  # seconds between two looks for the new server's listening socket
 PLACE_POLL = 0.5  # seconds between two looks at a waiting start's place
 # the PATH of users' servers, after the users' Python environment
 SYSTEM_PATH = ("/usr/local/bin", "/usr/bin", "/bin")
@@ -38,7 +35,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
     _join_files: list[Path] = []  # the control group's files the new process joins through
     _become_account = False
 
-    async def start(self) -> tuple[str, int]:
+    async def start(self) -> str:
         # a few starts at once, the others in turn (their spawn page shows their place)
         async with self.backend.admission.turn(self):
             return await self.start_admitted()
@@ -56,7 +53,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
             await asyncio.sleep(PLACE_POLL)
         yield {"progress": 50, "message": "Starting your server..."}
 
-    async def start_admitted(self) -> tuple[str, int]:
+    async def start_admitted(self) -> str:
         backend = self.backend
         self.account = await backend.ensure_account(self.user.name)
         problems = await backend.link_mounts(self.user.name, self.account, self.grants.mounts)
@@ -67,6 +64,10 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         # whatever an earlier server of this account left is ended first
         await backend.end_processes(self.user.name)
         await blocking.run(blocking.FILES, containment.prepare, self.account.name, limits)
+        await blocking.run(
+            blocking.FILES, sockets.prepare_folder, self.socket_folder,
+            self.account.uid, self.account.gid,
+        )  # fmt: skip
         self._join_files = containment.join_files(self.account.name)
         prefix = containment.command_prefix(
             self.account.name, self.account.uid, self.account.gid, limits
@@ -74,17 +75,14 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         # a systemd scope becomes the account itself; otherwise the new process does
         self._become_account = backend.isolate_users and not prefix
         log = backend.log_file(self.user.name)
-        forked = not prefix and await self.start_forked(log)
-        if forked:
-            ip, port = self.ip or "127.0.0.1", self.port
-        else:
-            ip, port = await self.start_process(prefix, log)
+        if not (not prefix and await self.start_forked(log)):
+            await self.start_process(prefix, log)
         try:
-            await self.wait_for_own_listener(port)
+            await self.wait_for_socket()
         except Exception:
             await self.stop(now=True)
             raise
-        return ip, port
+        return self.socket_url()
 
     async def start_forked(self, log: Path) -> bool:
         """Start the server as a child of the fork server; False when it cannot (then
@@ -92,8 +90,6 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         backend = self.backend
         if not backend.fork_server or self.shell_cmd or self.cmd != self._cmd_default():
             return False
-        if self.port == 0:
-            self.port = random_port()
         env = self.get_env()
         if any(name in env for name in FORK_UNSAFE_ENV):
             return False
@@ -122,7 +118,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         self.log.info("Started %s's server from the fork server (pid %s)", self.user.name, self.pid)
         return True
 
-    async def start_process(self, prefix: list[str], log: Path) -> tuple[str, int]:
+    async def start_process(self, prefix: list[str], log: Path) -> None:
         """Start the server as a new process (LocalProcessSpawner's way)."""
         configured_cmd = self.cmd
         self.cmd = [*prefix, *configured_cmd]
@@ -131,40 +127,28 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
             with log.open("ab" if self.restarting else "wb") as output:
                 # the server writes its output to the log; the hub keeps only its own
                 self.popen_kwargs = {**self.popen_kwargs, "stdout": output, "stderr": STDOUT}
-                return await super().start()
+                await super().start()
         finally:
             self.cmd = configured_cmd
 
-    async def wait_for_own_listener(self, port: int) -> None:
-        """Return once the server's own process listens on ``port``.
+    def running(self) -> bool:
+        """Whether the server's first process still runs."""
+        if self.proc is not None:
+            return self.proc.poll() is None
+        return processes.process_uid(self.pid) is not None
 
-        Another account's process on that port (bound in the moment before the server
-        could) is never taken for the server: the start fails, naming the account.
-        """
-        deadline = time.monotonic() + self.start_timeout
-        while time.monotonic() < deadline:
-            found = await blocking.run(blocking.FILES, processes.listener, port)
-            if found is not None:
-                if await blocking.run(
-                    blocking.FILES, self.backend.owns, self.account, found, self.pid
-                ):
-                    return
-                owner = account_name_of(found.uid)
-                raise BackendError(
-                    500,
-                    f"port {port} of {self.user.name}'s server is held by another process "
-                    f"(account {owner}); the server was not started",
-                )
-            if self.proc is not None and self.proc.poll() is not None:
-                raise BackendError(
-                    500, f"{self.user.name}'s server exited ({self.proc.returncode}): see its log"
-                )
-            if self.proc is None and processes.process_uid(self.pid) is None:
-                raise BackendError(500, f"{self.user.name}'s server exited: see its log")
-            await asyncio.sleep(LISTENER_POLL)
-        raise BackendError(
-            504, f"{self.user.name}'s server did not listen within {self.start_timeout}s"
-        )
+    async def wait_for_socket(self) -> None:
+        """Return once the server accepts connections on its socket (a folder only its
+        account can write: no other account can listen there)."""
+        path = self.socket_folder / sockets.SOCKET
+        try:
+            listening = await sockets.wait_for_socket(path, self.running, self.start_timeout)
+        except TimeoutError:
+            raise BackendError(
+                504, f"{self.user.name}'s server did not listen within {self.start_timeout}s"
+            ) from None
+        if not listening:
+            raise BackendError(500, f"{self.user.name}'s server exited: see its log")
 
     def load_state(self, state: dict) -> None:
         """The state kept for a server the hub adopts after a restart: its pid, and the token
@@ -178,21 +162,10 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
 
     async def poll(self) -> int | None:
         """None while the server runs; not running once it is a zombie (a server that
-        outlived its hub has no parent to reap it) or its port is another's."""
+        outlived its hub has no parent to reap it)."""
         status = await super().poll()
         if status is None and self.proc is None and processes.process_uid(self.pid) is None:
             return 0
-        if status is not None or self.server is None or self.pending or self.account is None:
-            return status
-        found = await blocking.run(blocking.FILES, processes.listener, self.server.port)
-        if found is not None and not await blocking.run(
-            blocking.FILES, self.backend.owns, self.account, found, self.pid
-        ):
-            self.log.warning(
-                "Port %s of %s's server is held by another account's process",
-                self.server.port, self.user.name,
-            )  # fmt: skip
-            return 1
         return status
 
     async def stop(self, now: bool = False) -> None:

@@ -36,9 +36,9 @@ CHART_OWNED = {
     "hub": {"bind_url", "hub_bind_url", "hub_connect_url", "hub_ip", "hub_port", "ip",
             "port", "db_url", "cookie_secret", "cookie_secret_file", "cleanup_servers",
             "base_url", "spawner_class"},
-    "proxy": {"api_url", "auth_token", "should_start", "command"},
 }  # fmt: skip
-OTHER_BACKENDS = ("local", "docker")
+# sections of the local and docker backends: their servers, and Caddy (the chart has its proxy)
+OTHER_BACKENDS = ("local", "docker", "proxy")
 
 
 def split_image(reference: str) -> tuple[str, str]:

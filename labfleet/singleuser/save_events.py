@@ -14,8 +14,9 @@ import contextvars
 import json
 from typing import Any
 
+import aiohttp
 from jupyter_server.utils import ensure_async
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
+from jupyterhub.httpclient import fetch
 from traitlets import Bool, Float, Integer
 from traitlets.config import LoggingConfigurable
 
@@ -107,26 +108,28 @@ class SaveEvents(LoggingConfigurable):
     async def send(self, event: dict[str, Any]) -> bool:
         """Send one event, retrying while the hub is away; False if it was dropped."""
         body = json.dumps(event)
+        headers = {"Authorization": f"token {self.api_token}", "Content-Type": "application/json"}
         wait = self.retry_seconds
         for attempt in range(self.retries + 1):
-            request = HTTPRequest(
-                self.url, method="POST", body=body, request_timeout=self.timeout,
-                headers={"Authorization": f"token {self.api_token}",
-                         "Content-Type": "application/json"},
-            )  # fmt: skip
             try:
-                await AsyncHTTPClient().fetch(request)
-                return True
-            except HTTPClientError as e:
-                if e.code not in (502, 503, 504, 599):  # the hub refused it: no retry helps
+                # JupyterHub's client: it reaches the hub on its Unix socket too
+                response = await fetch(
+                    self.url, method="POST", data=body, headers=headers, raise_for_status=False,
+                    timeout=aiohttp.ClientTimeout(total=self.timeout),
+                )  # fmt: skip
+                status, answer = response.status, await response.text()
+            except (aiohttp.ClientError, TimeoutError, OSError) as e:
+                reason = str(e) or type(e).__name__
+            else:
+                if status < 300:
+                    return True
+                if status not in (502, 503, 504):  # the hub refused it: no retry helps
                     self.log.warning(
                         "labfleet: save event of %s refused by the hub (HTTP %s): %s",
-                        event["path"], e.code, _message(e),
+                        event["path"], status, _message(answer),
                     )  # fmt: skip
                     return False
-                reason = f"HTTP {e.code}"
-            except OSError as e:
-                reason = str(e) or type(e).__name__
+                reason = f"HTTP {status}"
             if attempt < self.retries:
                 await asyncio.sleep(wait)
                 wait *= 2
@@ -137,9 +140,9 @@ class SaveEvents(LoggingConfigurable):
         return False
 
 
-def _message(error: HTTPClientError) -> str:
+def _message(answer: str) -> str:
     try:
-        return json.loads(error.response.body)["message"]
+        return json.loads(answer)["message"]
     except Exception:
         return ""
 
