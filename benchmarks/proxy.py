@@ -5,11 +5,11 @@ Run: ``.venv/bin/python benchmarks/proxy.py [--seconds 10] [--connections 30]
 
 Started by this script, and stopped at its end:
 
-* a stand-in for a user's server (aiohttp, in a process of its own so that the client does
-  not share its event loop): ``GET /user/bench/small``, a JSON answer of about 100 bytes;
-  ``GET /user/bench/asset``, 2 MB of bytes, like a JupyterLab asset; ``/user/bench/ws``, a
-  websocket echo. It listens on a Unix socket, which Caddy reaches as it reaches labfleet's
-  servers, and on a free TCP port, reached "direct";
+* a stand-in for a user's server (tornado, as jupyter-server, in a process of its own so that
+  the client does not share its event loop): ``GET /user/bench/small``, a JSON answer of
+  about 100 bytes; ``GET /user/bench/asset``, 2 MB served as a static file, like a JupyterLab
+  asset; ``/user/bench/ws``, a websocket echo. It listens on a Unix socket, which Caddy
+  reaches as it reaches labfleet's servers, and on a free TCP port, reached "direct";
 * Caddy (the venv's binary unless ``--caddy``), started by ``labfleet.proxy.process.start``
   in a temporary folder with ``make_config`` (no TLS, a free port) and the route
   ``/user/bench/`` made by ``make_route`` with the guards of a user's route: the
@@ -25,6 +25,9 @@ Measured, through Caddy ("proxy") and direct, one after the other:
 * websocket round trips: one client sends ``--messages`` messages, each once the echo of the
   one before has come back; the median and p90 in milliseconds, and the ratio of the medians.
 
+As root, the default send buffer of sockets is raised for the run as the hub raises it
+(``proxy.socket_send_buffer``, 1 MB) and set back at the end.
+
 Benchmarks are not pass/fail: the last lines say whether each goal was met; the exit code is 0.
 """
 
@@ -34,6 +37,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import re
 import select
 import shutil
@@ -47,9 +51,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
-from labfleet.proxy import process
+from labfleet.proxy import buffers, process
 from labfleet.proxy.config import Site, guards, make_config
 from labfleet.proxy.routes import make_route, socket_url
 
@@ -59,6 +62,7 @@ SMALL = json.dumps({"name": "bench", "kind": "file", "size": 1234, "writable": T
 ASSET = bytes(range(256)) * (8 * 1024)  # 2 MB
 MESSAGE = json.dumps({"msg_type": "execute_request", "code": "1 + 1", "padding": "x" * 40})
 FIGURES = {"small": ("small answers", len(SMALL)), "asset": ("2 MB assets", len(ASSET))}
+SEND_BUFFER = 1024 * 1024  # labfleet's default proxy.socket_send_buffer
 GOALS = {"small": 0.70, "asset": 0.75}  # proxy/direct requests per second, at least
 START_SECONDS = 15  # for the backend and Caddy to answer
 REQUEST_SECONDS = 10  # at most, for one request or one websocket echo
@@ -68,36 +72,37 @@ REQUEST_SECONDS = 10  # at most, for one request or one websocket echo
 
 
 async def serve(socket_path: str) -> None:
-    """Serve on ``socket_path`` and a free TCP port (printed) until stdin closes."""
+    """Serve on ``socket_path`` and a free TCP port (printed) until stdin closes, with
+    tornado, as jupyter-server does: a JSON handler, static files, a websocket."""
+    from tornado import httpserver, netutil, web, websocket
 
-    async def small(request: web.Request) -> web.Response:
-        return web.Response(body=SMALL, content_type="application/json")
+    class Small(web.RequestHandler):
+        def get(self) -> None:
+            self.set_header("Content-Type", "application/json")
+            self.finish(SMALL)
 
-    async def asset(request: web.Request) -> web.Response:
-        return web.Response(body=ASSET, content_type="application/javascript")
+    class Echo(websocket.WebSocketHandler):
+        def on_message(self, message: str | bytes) -> None:
+            self.write_message(message)
 
-    async def echo(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        async for message in ws:
-            if message.type == aiohttp.WSMsgType.TEXT:
-                await ws.send_str(message.data)
-        return ws
-
-    app = web.Application()
-    app.router.add_get(f"{ROUTE}small", small)
-    app.router.add_get(f"{ROUTE}asset", asset)
-    app.router.add_get(f"{ROUTE}ws", echo)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    tcp = socket.socket()
-    tcp.bind(("127.0.0.1", 0))
-    await web.UnixSite(runner, socket_path).start()
-    await web.SockSite(runner, tcp).start()
-    print(f"ready {tcp.getsockname()[1]}", flush=True)
+    static = Path(socket_path).parent / "static"
+    static.mkdir(exist_ok=True)
+    (static / "asset").write_bytes(ASSET)
+    app = web.Application(
+        [
+            (f"{ROUTE}small", Small),
+            (f"{ROUTE}(asset)", web.StaticFileHandler, {"path": str(static)}),
+            (f"{ROUTE}ws", Echo),
+        ]
+    )
+    server = httpserver.HTTPServer(app)
+    server.add_socket(netutil.bind_unix_socket(socket_path))
+    tcp = netutil.bind_sockets(0, "127.0.0.1")
+    server.add_sockets(tcp)
+    print(f"ready {tcp[0].getsockname()[1]}", flush=True)
     # the parent closes stdin when done, or by exiting however it exits
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
-    await runner.cleanup()
+    server.stop()
 
 
 @contextlib.contextmanager
@@ -304,6 +309,20 @@ def main() -> int:
         print(f"client: wrk ({wrk}, one thread)", flush=True)
     else:
         print("client: aiohttp in this process (apt-get install wrk: steadier figures)", flush=True)
+    # as the hub does at its start (proxy.socket_send_buffer), restored at the end
+    before = buffers.raise_default(SEND_BUFFER) if os.geteuid() == 0 else None
+    if before is not None:
+        print(f"net.core.wmem_default raised from {before} to {SEND_BUFFER}", flush=True)
+    try:
+        run(args, wrk)
+    finally:
+        if before is not None:
+            buffers.WMEM_DEFAULT.write_text(str(before))
+    return 0
+
+
+def run(args: argparse.Namespace, wrk: str | None) -> None:
+    """Start the backend and Caddy, measure, print the goals."""
     with tempfile.TemporaryDirectory(prefix="labfleet-proxy-bench-") as tmp:
         folder = Path(tmp)
         with backend(folder) as (server_socket, port):
@@ -316,7 +335,6 @@ def main() -> int:
     for kind, goal in GOALS.items():
         met = "met" if ratios[kind] >= goal else "not met"
         print(f"goal {FIGURES[kind][0]} proxy/direct >= {goal:.2f}: {met} ({ratios[kind]:.2f})")
-    return 0
 
 
 if __name__ == "__main__":

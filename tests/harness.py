@@ -306,8 +306,12 @@ class Hub:
             print(f"{self.name}: could not stop every server: {e}")
 
     def stop_proxy(self) -> None:
-        """Stop the hub's proxy (it outlives the hub)."""
-        run_labfleet("stop", "--config", str(self.config_path), cwd=self.root)
+        """Stop the hub's proxy (it outlives the hub), as `labfleet stop` does once the hub
+        is gone (test_proxy.py runs the command itself)."""
+        from labfleet.proxy import connlimit, process
+
+        process.stop(process.CaddyFiles(self.data_dir / "proxy"))
+        connlimit.remove(connlimit.table_name(str(self.data_dir.resolve())))
 
     def cleanup(self) -> None:
         try:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from labfleet.proxy.buffers import raise_default
 from labfleet.proxy.config import Limits, Site, Tls, listen_addresses, make_config, routes_of
 from labfleet.proxy.routes import (
     dial,
@@ -57,8 +58,9 @@ def test_a_route_matches_its_unescaped_prefix_and_reads_back_as_jupyterhub_gave_
     assert handlers == ["vars", "x", "reverse_proxy"]
     proxy = route["handle"][-1]
     assert proxy["upstreams"] == [{"dial": "unix//run/labfleet/abc/hub/hub.sock"}]
-    # answers flow as they come; open websockets outlive a change of the routes
-    assert proxy["flush_interval"] == -1 and proxy["stream_close_delay"]
+    # open websockets outlive a change of the routes (streams flush as they come by
+    # themselves: event streams, bodies of unknown length)
+    assert proxy["stream_close_delay"] and "flush_interval" not in proxy
     assert route_info(route) == {
         "routespec": "/user/a%3Db/",
         "target": HUB,
@@ -193,3 +195,12 @@ def test_the_hubs_cookies_can_be_made_host_only():
     cookie = "jupyterhub-session-id=abc; Domain=hub.example.org; HttpOnly; Path=/"
     assert pattern.sub(rule["replace"], cookie) == "jupyterhub-session-id=abc; HttpOnly; Path=/"
     assert "response" not in make_route("/", HUB, {"hub": True})["handle"][-1]["headers"]
+
+
+def test_the_default_socket_send_buffer_is_raised_never_lowered(tmp_path):
+    setting = tmp_path / "wmem_default"
+    setting.write_text("212992\n")
+    assert raise_default(1048576, setting) == 212992
+    assert setting.read_text() == "1048576"
+    assert raise_default(65536, setting) is None
+    assert setting.read_text() == "1048576"

@@ -51,3 +51,20 @@ def test_doctor_reports_a_missing_proxy(tmp_path):
     result = run_labfleet("doctor", cwd=tmp_path)
     assert result.returncode == 1
     assert "the proxy's binary /nonexistent/caddy is not found" in result.stdout
+
+
+def test_doctor_reports_the_domain_and_the_ports_of_https(tmp_path):
+    https_port, http_port = free_port(), free_port()
+    domain = "hub.labfleet.invalid"  # a name that never resolves
+    (tmp_path / "labfleet.yaml").write_text(
+        yaml.safe_dump({"https": {"domain": domain, "port": https_port, "http_port": http_port}})
+    )
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", http_port))
+        busy.listen()
+        result = run_labfleet("doctor", cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"https.domain {domain} resolves to nothing; HTTPS on port {https_port}" in result.stdout
+    assert f"problem: https.domain {domain} does not resolve" in result.stdout
+    assert f"the plain HTTP (ACME) port 0.0.0.0:{http_port} is not free" in result.stdout
+    assert f"the HTTPS port 0.0.0.0:{https_port}" not in result.stdout

@@ -9,7 +9,9 @@ import threading
 import time
 
 import requests
-from harness import SPAWN_TIMEOUT, run_in_kernel, user_token
+from harness import SPAWN_TIMEOUT, run_in_kernel, run_labfleet, user_token, wait_for
+
+from labfleet.backends import processes
 
 LIMIT = 1024 * 1024  # proxy.max_request_body here
 # the spawn request answers at once, while the server starts; servers outlive the hub
@@ -136,3 +138,16 @@ def test_a_hub_restart_goes_unseen_by_running_servers(hub):
     assert printed and printed[0].split() == [str(i) for i in range(lines)]
     assert proxy_pid(hub) == proxy
     assert hub.user("steady")["servers"][""]["ready"]
+
+
+def test_labfleet_stop_ends_every_server_the_hub_and_the_proxy(hub):
+    """Run last: it stops the module's hub."""
+    hub.create_user("last")
+    hub.spawn("last")
+    server, proxy = hub.spawner_pid("last"), proxy_pid(hub)
+    stopped = run_labfleet("stop", "--servers", "--config", str(hub.config_path), cwd=hub.root)
+    assert stopped.returncode == 0, stopped.stderr
+    assert "Stopped the hub and the proxy and every server." in stopped.stdout
+    assert hub.proc.wait(timeout=30) == 0
+    for pid in (server, proxy):
+        wait_for(lambda pid=pid: processes.process_uid(pid) is None, 15, f"process {pid} to end")

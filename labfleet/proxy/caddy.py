@@ -19,7 +19,7 @@ from jupyterhub.traitlets import ByteSpecification
 from traitlets import Integer, List, Unicode, default
 
 from .. import blocking
-from . import connlimit, process
+from . import buffers, connlimit, process
 from .admin import CaddyAdmin
 from .config import (
     Limits,
@@ -57,6 +57,14 @@ class CaddyProxy(RouteListeners):
         help="""The largest request body a user's server is sent (answered 413 beyond it):
         more than JupyterLab ever sends at once (it uploads large files in chunks of 1 MB),
         less than what could exhaust a server's memory. 0: no limit.""",
+    ).tag(config=True)
+
+    socket_send_buffer = ByteSpecification(
+        1024 * 1024,
+        help="""The default send buffer of Unix sockets, where users' servers answer the
+        proxy: raised to this at each start as root (net.core.wmem_default, never lowered;
+        Linux's 208 KB halves the rate of large answers such as JupyterLab's assets).
+        0: leave the host's setting.""",
     ).tag(config=True)
 
     idle_timeout = Integer(
@@ -150,6 +158,24 @@ class CaddyProxy(RouteListeners):
         if wanted != current:
             await self.admin.load(wanted)
         await self.limit_connections(site)
+        await self.raise_send_buffer()
+
+    async def raise_send_buffer(self) -> None:
+        """The default send buffer of Unix sockets (:mod:`.buffers`), as root."""
+        if os.geteuid() != 0 or not self.socket_send_buffer:
+            return
+        try:
+            before = await blocking.run(
+                blocking.FILES, buffers.raise_default, self.socket_send_buffer
+            )
+        except (OSError, ValueError) as e:
+            self.log.warning("The default send buffer of sockets stays as it is: %s", e)
+            return
+        if before is not None:
+            self.log.info(
+                "Raised net.core.wmem_default from %d to %d bytes (proxy.socket_send_buffer)",
+                before, self.socket_send_buffer,
+            )  # fmt: skip
 
     async def limit_connections(self, site: Site) -> None:
         """Per-account connection limits on the proxy's ports (nftables, as root)."""

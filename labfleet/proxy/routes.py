@@ -82,7 +82,6 @@ def make_route(
     proxy: dict[str, Any] = {
         "handler": "reverse_proxy",
         "upstreams": [{"dial": dial(target)}],
-        "flush_interval": -1,
         "stream_close_delay": STREAM_CLOSE_DELAY,
         "headers": {"request": {"set": {"X-Real-Ip": ["{http.vars.client_ip}"]}}},
     }
