@@ -41,7 +41,6 @@ import os
 import re
 import select
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +50,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from harness import free_port  # noqa: E402
 
 from labfleet.proxy import buffers, process
 from labfleet.proxy.config import Site, guards, make_config
@@ -133,12 +135,6 @@ def backend(folder: Path) -> Iterator[tuple[Path, int]]:
 
 
 # -- Caddy ---------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -51,7 +51,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 def cmd_stop(args: argparse.Namespace) -> int:
     """0: stopped (or nothing ran); 1: the servers could not be stopped."""
     from .app import STOP_SERVERS, LabFleet
-    from .proxy import connlimit, process
+    from .proxy import process
 
     app = LabFleet.from_file(Path(args.config), args.data_dir)
     pid = running.running_hub(app.hub_dir)
@@ -71,7 +71,6 @@ def cmd_stop(args: argparse.Namespace) -> int:
                   file=sys.stderr)  # fmt: skip
             return 1
     proxy = process.stop(process.CaddyFiles(app.data_path / "proxy"))
-    connlimit.remove(connlimit.table_name(str(app.data_path)))
     stopped = [what for what, ran in (("the hub", pid), ("the proxy", proxy)) if ran]
     servers = " and every server" if args.servers else ""
     print(f"Stopped {' and '.join(stopped)}{servers}." if stopped else "Nothing was running.")

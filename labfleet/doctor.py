@@ -9,9 +9,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from . import running
-from .app import LabFleet
+from .app import LabFleet, foreign_listener
 from .backends.base import Problem
-from .app import foreign_listener
 from .configfile import readable_secrets
 from .proxy.caddy import CaddyProxy
 from .proxy.process import CaddyFiles

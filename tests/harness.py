@@ -308,10 +308,9 @@ class Hub:
     def stop_proxy(self) -> None:
         """Stop the hub's proxy (it outlives the hub), as `labfleet stop` does once the hub
         is gone (test_proxy.py runs the command itself)."""
-        from labfleet.proxy import connlimit, process
+        from labfleet.proxy import process
 
-        process.stop(process.CaddyFiles(self.data_dir / "proxy"))
-        connlimit.remove(connlimit.table_name(str(self.data_dir.resolve())))
+        process.stop(process.CaddyFiles(self.data_dir.resolve() / "proxy"))
 
     def cleanup(self) -> None:
         try:

@@ -10,6 +10,7 @@ from jupyterhub.utils import subdomain_hook_legacy
 from tornado import web
 
 from ..authz import public
+from ..proxy.config import ALLOWED_PATH
 from .base import LabFleetAPIHandler
 
 
@@ -34,4 +35,4 @@ class AllowedHostAPIHandler(LabFleetAPIHandler):
         return hosts - {""}
 
 
-default_handlers = [(r"/api/labfleet/certificates/allowed", AllowedHostAPIHandler)]
+default_handlers = [(f"/{ALLOWED_PATH}", AllowedHostAPIHandler)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -16,7 +16,6 @@ from traitlets import Float, Instance, List, default
 from traitlets.config import LoggingConfigurable
 
 from .. import environment
-from . import sockets
 from ..gpu import gpu_devices, gpu_environment
 from ..groups import BackendFacts, Grants, PropertiesError, start_grants, start_notices
 from ..notify.tickets import KEY_ENVIRONMENT
@@ -25,6 +24,7 @@ from ..proxy.caddy import CaddyProxy
 from ..proxy.routes import socket_url
 from ..volumes import VolumeSpec, VolumeState
 from ..workshop.people import is_participant
+from . import sockets
 
 if TYPE_CHECKING:
     from ..context import LabFleetContext
@@ -356,9 +356,27 @@ class LabFleetSpawner(LoggingConfigurable):
         """The folder of this server's socket on the host (None: it listens on TCP)."""
         return self.backend.socket_folder(self.user.name, self.name)
 
+    @property
+    def socket_path(self) -> Path:
+        """This server's socket on the host."""
+        return self.socket_folder / sockets.SOCKET
+
     def socket_url(self) -> str:
         """The server's address, as the hub and the proxy reach it."""
-        return socket_url(str(self.socket_folder / sockets.SOCKET))
+        return socket_url(str(self.socket_path))
+
+    async def wait_for_socket(self, running: Callable[[], bool]) -> None:
+        """Return once the server accepts connections on its socket (a folder only its
+        account can write: no other account can listen there); ``running`` says whether
+        the server has not ended meanwhile."""
+        try:
+            listening = await sockets.wait_for_socket(self.socket_path, running, self.start_timeout)
+        except TimeoutError:
+            raise BackendError(
+                504, f"{self.user.name}'s server did not listen within {self.start_timeout}s"
+            ) from None
+        if not listening:
+            raise BackendError(500, f"{self.user.name}'s server exited: see its log")
 
     def get_args(self) -> list[str]:
         args = list(super().get_args())

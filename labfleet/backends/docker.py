@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import docker
 import requests
-from dockerspawner import DockerSpawner
 from docker.types import Mount
+from dockerspawner import DockerSpawner
 from jupyterhub.utils import maybe_future
 from traitlets import Float, Integer, Unicode, default
 
@@ -115,9 +115,7 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
         )
         await self._kept_container()
         await super().start()
-        path = self.socket_folder / sockets.SOCKET
-        if not await sockets.wait_for_socket(path, lambda: True, self.start_timeout):
-            raise BackendError(500, f"{self.user.name}'s server did not start: see its logs")
+        await self.wait_for_socket(lambda: True)
         return self.socket_url()
 
     async def _kept_container(self) -> dict | None:

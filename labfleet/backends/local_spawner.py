@@ -78,7 +78,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         if not (not prefix and await self.start_forked(log)):
             await self.start_process(prefix, log)
         try:
-            await self.wait_for_socket()
+            await self.wait_for_socket(self.running)
         except Exception:
             await self.stop(now=True)
             raise
@@ -136,19 +136,6 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         if self.proc is not None:
             return self.proc.poll() is None
         return processes.process_uid(self.pid) is not None
-
-    async def wait_for_socket(self) -> None:
-        """Return once the server accepts connections on its socket (a folder only its
-        account can write: no other account can listen there)."""
-        path = self.socket_folder / sockets.SOCKET
-        try:
-            listening = await sockets.wait_for_socket(path, self.running, self.start_timeout)
-        except TimeoutError:
-            raise BackendError(
-                504, f"{self.user.name}'s server did not listen within {self.start_timeout}s"
-            ) from None
-        if not listening:
-            raise BackendError(500, f"{self.user.name}'s server exited: see its log")
 
     def load_state(self, state: dict) -> None:
         """The state kept for a server the hub adopts after a restart: its pid, and the token

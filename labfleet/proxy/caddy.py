@@ -22,6 +22,7 @@ from .. import blocking
 from . import buffers, connlimit, process
 from .admin import CaddyAdmin
 from .config import (
+    SERVER,
     Limits,
     Site,
     Tls,
@@ -34,7 +35,7 @@ from .config import (
 from .routes import make_route, route_info
 from .routing import RouteListeners
 
-ROUTES = "/config/apps/http/servers/labfleet/routes"
+ROUTES = f"/config/apps/http/servers/{SERVER}/routes"
 
 
 class CaddyProxy(RouteListeners):
@@ -107,6 +108,14 @@ class CaddyProxy(RouteListeners):
             self._lock = asyncio.Lock()
         return self._lock
 
+    def limits(self) -> Limits:
+        return Limits(
+            read_header_seconds=self.read_header_timeout,
+            idle_seconds=self.idle_timeout,
+            max_header_bytes=self.max_header_bytes,
+            max_body_bytes=self.max_request_body,
+        )
+
     def site(self) -> Site:
         """What Caddy's configuration is made of, from the hub's settings."""
         public = urlsplit(self.public_url)
@@ -130,12 +139,7 @@ class CaddyProxy(RouteListeners):
             hub_prefix=self.app.hub_prefix,
             hub_origin=self.app.subdomain_host,
             trusted_proxies=tuple(self.trusted_proxies),
-            limits=Limits(
-                read_header_seconds=self.read_header_timeout,
-                idle_seconds=self.idle_timeout,
-                max_header_bytes=self.max_header_bytes,
-                max_body_bytes=self.max_request_body,
-            ),
+            limits=self.limits(),
             tls=tls,
             **self.files.paths(),
         )
@@ -190,23 +194,20 @@ class CaddyProxy(RouteListeners):
         ports = [int(address.rsplit(":", 1)[1]) for address in site.listen]
         if site.tls is not None and not site.tls.cert:
             ports.append(site.tls.http_port)
-        table = connlimit.table_name(str(self.app.data_path))
         problem = await blocking.run(
-            blocking.FILES, connlimit.apply, table, ports, self.connections_per_account
-        )
+            blocking.FILES, connlimit.apply, self.files.connection_table, ports,
+            self.connections_per_account,
+        )  # fmt: skip
         if problem:
             self.log.warning("No per-account connection limit (nft refused): %s", problem)
 
     async def stop(self) -> None:
         """Stop Caddy (``labfleet stop``; a hub that stops leaves it running)."""
         await blocking.run(blocking.FILES, process.stop, self.files)
-        await blocking.run(
-            blocking.FILES, connlimit.remove, connlimit.table_name(str(self.app.data_path))
-        )
 
     def route(self, routespec: str, target: str, data: dict) -> dict[str, Any]:
         """The Caddy route of a JupyterHub route, with this hub's settings."""
-        limits = guards(self.site().limits) if "user" in data else []
+        limits = guards(self.limits()) if "user" in data else []
         # with subdomains, the hub's cookies stay on the hub's host (its session id too)
         host_only = bool(data.get("hub")) and self.host_routing
         return make_route(routespec, target, data, guards=limits, host_only_cookies=host_only)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from .routes import ROUTE_SPEC, dial, sorted_routes
+from .routes import dial, route_info, sorted_routes
 
 SERVER = "labfleet"
 MAX_URI = 32 * 1024  # the longest URI passed on: tornado, behind, reads heads of 64 KB
@@ -270,4 +270,4 @@ def routes_of(config: dict[str, Any]) -> list[dict[str, Any]]:
         routes = config["apps"]["http"]["servers"][SERVER]["routes"] or []
     except (KeyError, TypeError):
         return []
-    return [r for r in routes if (r.get("handle") or [{}])[0].get(ROUTE_SPEC) is not None]
+    return [r for r in routes if route_info(r) is not None]

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..configfile import write_private
+from . import connlimit
 
 START_TIMEOUT = 15  # seconds for a new Caddy to answer on its admin socket
 # descriptors Caddy may hold (a connection each), as root; the systemd unit's LimitNOFILE
@@ -64,6 +65,11 @@ class CaddyFiles:
     @property
     def initial_config(self) -> Path:
         return self.folder / "initial.json"
+
+    @property
+    def connection_table(self) -> str:
+        """The nftables table of the per-account connection limits (:mod:`.connlimit`)."""
+        return connlimit.table_name(str(self.folder.parent))
 
     def paths(self) -> dict[str, str]:
         """The files a :class:`~.config.Site` names: admin socket, storage, log."""
@@ -134,7 +140,9 @@ def start(command: list[str], files: CaddyFiles, config: dict[str, Any]) -> int:
 
 
 def stop(files: CaddyFiles, timeout: float = 10) -> bool:
-    """Stop this data directory's Caddy (SIGTERM, then SIGKILL); whether one ran."""
+    """Stop this data directory's Caddy (SIGTERM, then SIGKILL) and remove its connection
+    limits; whether it ran."""
+    connlimit.remove(files.connection_table)
     pid = files.pid()
     if pid is None:
         return False
