@@ -501,9 +501,12 @@ class KernelDied(Exception):
     """The kernel died (or restarted) while it ran the code."""
 
 
-def run_in_kernel(hub, user: str, code: str, token: str, timeout: float = 120) -> str:
+def run_in_kernel(
+    hub, user: str, code: str, token: str, timeout: float = 120, notebook: str | None = None
+) -> str:
     """Run ``code`` in a new kernel of ``user``'s server, through the Jupyter API as a
-    notebook does, and return what it printed; raises KernelDied if the kernel dies."""
+    notebook does (the kernel of the ``notebook`` at that path, in its folder, if given),
+    and return what it printed; raises KernelDied if the kernel dies."""
     import asyncio
     import uuid
 
@@ -512,9 +515,17 @@ def run_in_kernel(hub, user: str, code: str, token: str, timeout: float = 120) -
 
     base = f"{hub.url}/user/{user}/api/kernels"
     headers = {"Authorization": f"token {token}"}
-    created = requests.post(base, json={"name": "python3"}, headers=headers, timeout=60)
-    assert created.status_code == 201, created.text
-    kernel = created.json()["id"]
+    if notebook is None:
+        created = requests.post(base, json={"name": "python3"}, headers=headers, timeout=60)
+        assert created.status_code == 201, created.text
+        kernel = created.json()["id"]
+    else:
+        session = {"path": notebook, "type": "notebook", "kernel": {"name": "python3"}}
+        created = requests.post(
+            f"{hub.url}/user/{user}/api/sessions", json=session, headers=headers, timeout=60
+        )
+        assert created.status_code == 201, created.text
+        kernel = created.json()["kernel"]["id"]
 
     async def execute() -> str:
         url = f"{base}/{kernel}/channels".replace("http://", "ws://")

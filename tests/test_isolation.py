@@ -48,11 +48,27 @@ HUB_CONFIG = {
         }
     },
     "local": {"max_processes": MAX_PROCESSES},
-    "hub": {"load_groups": {"limited": {"users": ["hog"]}}},
+    "hub": {
+        "load_groups": {
+            "limited": {"users": ["hog"]},
+            "sharing": {"users": ["planter", "opener", "passing"]},
+        }
+    },
     "groups": {"properties": {"limited": {"mem_limit": MEMORY_LIMIT, "cpu_limit": 0.5}}},
     "culling": {"enabled": False},
     "proxy": {"connections_per_account": CONNECTIONS_PER_ACCOUNT},
 }
+
+
+def HUB_FILES(root: Path) -> dict:
+    """A class's shared folder that every account may write (an admin's choice), mounted
+    for the group ``sharing`` at ~/shared."""
+    shared = root / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    properties = HUB_CONFIG["groups"]["properties"]
+    mount = {"host": str(shared), "path": "shared", "mode": "rw"}
+    return {"groups": {"properties": {**properties, "sharing": {"mounts": [mount]}}}}
 
 
 def account(hub, name: str) -> pwd.struct_passwd:
@@ -392,7 +408,91 @@ def test_quotes_are_refused_in_names(hub):
     assert all("none of" in reason and "'" in reason for reason in reasons.values())
 
 
-# -- 7. accounts that outlive their users ----------------------------------------------------
+# -- 7. what one account leaves for another ------------------------------------------------
+
+PLANTED = """
+import os
+for name in ("ipykernel_launcher.py", "ipykernel.py", "sitecustomize.py", "IPython.py"):
+    with open(os.path.expanduser(f"~/shared/{name}"), "w") as f:
+        f.write("import os; open(os.path.expanduser('~/shared/ran-as-' + str(os.getuid())), 'w')\\n")
+print("planted")
+"""
+
+
+def test_a_kernel_never_imports_what_another_account_planted_in_its_folder(hub):
+    planter = started(hub, "planter")
+    opener = started(hub, "opener")
+    assert run_in_kernel(hub, "planter", PLANTED, planter).strip() == "planted"
+    shared = hub.root / "shared"
+    # the opener's notebook in the shared folder: its kernel runs there, as do its terminals
+    found = run_in_kernel(
+        hub, "opener",
+        "import os, sys, ipykernel_launcher\n"
+        "print(os.getcwd(), ipykernel_launcher.__file__, sys.flags.safe_path)",
+        opener, notebook="shared/work.ipynb",
+    )  # fmt: skip
+    cwd, imported, safe = found.split()
+    assert cwd.endswith("/shared") and safe == "True"
+    assert not imported.startswith(str(shared)) and "/shared/" not in imported
+    assert not [p.name for p in shared.iterdir() if p.name.startswith("ran-as-")]
+
+
+def test_tmp_and_shm_are_a_servers_own_and_end_with_it(hub):
+    owner = started(hub, "hoarder")
+    other = started(hub, "peeker")
+    marker = f"labfleet-secret-{secrets.token_hex(4)}"
+    write = f"""
+import os
+for folder in ("/tmp", "/var/tmp"):
+    with open(f"{{folder}}/{marker}", "w") as f:
+        f.write("secret")
+    os.chmod(f"{{folder}}/{marker}", 0o644)
+with open("/dev/shm/{marker}", "wb") as f:
+    f.write(b"x" * 120 * 1024 * 1024)
+print(sorted(os.listdir("/dev/shm")))
+"""
+    assert marker in run_in_kernel(hub, "hoarder", write, owner)
+    # charged to the owner's server, where its memory limit holds
+    assert labfleet_api(hub, "GET", "/users/hoarder/usage").json()["memory_bytes"] > 120 << 20
+    look = f"""
+import os
+print([os.path.exists(f"{{d}}/{marker}") for d in ("/tmp", "/var/tmp", "/dev/shm")])
+"""
+    assert run_in_kernel(hub, "peeker", look, other).strip() == "[False, False, False]"
+    for folder in ("/tmp", "/var/tmp", "/dev/shm"):
+        assert not Path(folder, marker).exists()  # nothing reached the host's folders
+    hub.stop_server("hoarder")
+    owner = started(hub, "hoarder")
+    assert run_in_kernel(hub, "hoarder", look, owner).strip() == "[False, False, False]"
+
+
+def test_a_deleted_users_files_and_uid_go_with_them(hub):
+    token = started(hub, "passing")
+    uid = account(hub, "passing").pw_uid
+    shared = hub.root / "shared"
+    (shared / "from-the-admin.txt").write_text("stays")
+    leave = """
+import os
+os.makedirs(os.path.expanduser("~/shared/passing/deep"))
+for path in ("~/shared/passing/deep/notes", "~/shared/passing-secret"):
+    with open(os.path.expanduser(path), "w") as f:
+        f.write("mine")
+    os.chmod(os.path.expanduser(path), 0o600)
+print("left")
+"""
+    assert run_in_kernel(hub, "passing", leave, token).strip() == "left"
+    deleted = labfleet_api(hub, "DELETE", "/users/passing/account", json={"delete_volumes": True})
+    assert deleted.status_code == 200, deleted.text
+    left = [p for p in shared.rglob("*") if p.lstat().st_uid == uid]
+    assert left == [] and (shared / "from-the-admin.txt").read_text() == "stays"
+    for name in ("passing", "successor"):
+        hub.create_user(name)
+        hub.spawn(name)
+        assert account(hub, name).pw_uid > uid
+        hub.stop_server(name)
+
+
+# -- 8. accounts that outlive their users ----------------------------------------------------
 
 
 def test_deleting_a_user_ends_their_processes_then_removes_account_log_and_records(hub):

@@ -3,14 +3,21 @@
 labfleet marks every account it makes with a root-only file holding the account's uid, in
 a folder of the hub's data directory. An account of the same name that this hub did not
 make (another hub's, or the machine's) is never taken over; the name is refused instead.
+
+A uid labfleet has handed out is never handed out again, even after its account is gone (the
+next account would own what the first left behind): every account gets the next uid after
+the highest one recorded, machine-wide, in one root-only file.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import grp
+import os
 import pwd
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +28,8 @@ COMMAND_TIMEOUT = 30
 COMMENT = "labfleet user "  # the comment of every account labfleet makes, before the name
 SHELL = "/bin/bash"
 NO_LOGIN = "/usr/sbin/nologin"
+FIRST_UID = 1000  # below: the system's own accounts
+LAST_UID = 59999  # as Debian's login.defs: above belong to other tools
 
 
 @dataclass(frozen=True)
@@ -74,8 +83,9 @@ class SystemAccounts:
     Every method blocks (it runs useradd and its kin): call them on the files pool.
     """
 
-    def __init__(self, markers: Path):
+    def __init__(self, markers: Path, uid_record: Path):
         self.markers = markers
+        self.uid_record = uid_record
 
     def marker(self, name: str) -> Path:
         self.markers.mkdir(mode=0o700, exist_ok=True)
@@ -101,10 +111,11 @@ class SystemAccounts:
         try:
             entry = pwd.getpwnam(name)
         except KeyError:
-            run(
-                "useradd", "--no-create-home", "--home-dir", home, "--shell", SHELL,
-                "--user-group", "--comment", f"{COMMENT}{comment}", name,
-            )  # fmt: skip
+            with self.next_uid() as uid:
+                run(
+                    "useradd", "--no-create-home", "--home-dir", home, "--shell", SHELL,
+                    "--user-group", "--uid", str(uid), "--comment", f"{COMMENT}{comment}", name,
+                )  # fmt: skip
             entry = pwd.getpwnam(name)
             self.marker(name).write_text(f"{entry.pw_uid}\n")
             return entry
@@ -121,6 +132,29 @@ class SystemAccounts:
         if entry.pw_shell == NO_LOGIN:  # locked when a user of that name was deleted
             run("usermod", "--unlock", "--expiredate", "", "--shell", SHELL, name)
         return pwd.getpwnam(name)
+
+    @contextlib.contextmanager
+    def next_uid(self) -> Iterator[int]:
+        """A uid no account has had from labfleet (nor has now), recorded as handed out once
+        the ``with`` block succeeds; one hub at a time."""
+        self.uid_record.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+        fd = os.open(self.uid_record, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        with os.fdopen(fd, "r+") as record:
+            fcntl.flock(record, fcntl.LOCK_EX)
+            text = record.read().strip()
+            taken = {e.pw_uid for e in pwd.getpwall()} | {g.gr_gid for g in grp.getgrall()}
+            highest = max((u for u in taken if FIRST_UID <= u <= LAST_UID), default=FIRST_UID - 1)
+            uid = max(int(text) if text.isdigit() else 0, highest) + 1
+            while uid in taken:
+                uid += 1
+            if uid > LAST_UID:
+                raise BackendError(
+                    500, f"every uid up to {LAST_UID} was handed out; see {self.uid_record}"
+                )
+            yield uid
+            record.seek(0)
+            record.truncate()
+            record.write(f"{uid}\n")
 
     def ours(self, name: str) -> pwd.struct_passwd | None:
         """The account ``name`` if it exists and this hub made it."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import typing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -15,14 +16,14 @@ from tornado import web
 from traitlets import Float, Instance, List, default
 from traitlets.config import LoggingConfigurable
 
-from .. import environment
+from .. import blocking, environment
 from ..gpu import gpu_devices, gpu_environment
 from ..groups import BackendFacts, Grants, PropertiesError, start_grants, start_notices
-from ..notify.tickets import KEY_ENVIRONMENT
+from ..notify.tickets import KEY_ENVIRONMENT, KEY_FILE, KEY_FILE_ENVIRONMENT
 from ..profiles import Profile
 from ..proxy.caddy import CaddyProxy
 from ..proxy.routes import socket_url
-from ..volumes import VolumeSpec, VolumeState
+from ..volumes import DiskUsage, VolumeSpec, VolumeState
 from ..workshop.people import is_participant
 from . import sockets
 
@@ -225,6 +226,11 @@ class Backend(LoggingConfigurable):
         """What the running server uses now, and its limits."""
         raise self.unsupported("measure a server")
 
+    async def disk_usage(self, usernames: Sequence[str]) -> dict[str, DiskUsage]:
+        """What the volumes of those of ``usernames`` who have a disk of their own (a group's
+        disk_limit) hold, against its size; none by default."""
+        return {}
+
     async def logs(self, spawner: LabFleetSpawner, tail: int) -> list[str]:
         """The last ``tail`` lines the server printed (also after it stopped or failed)."""
         raise self.unsupported("show server logs")
@@ -341,15 +347,42 @@ class LabFleetSpawner(LoggingConfigurable):
         env = super().get_env()
         env.update(gpu_environment(self.gpus))
         env.update(self.grants.environment)
-        # the key of the hub's notification tickets for this server (taken out of the
-        # environment as the server starts, see labfleet.singleuser)
-        env[KEY_ENVIRONMENT] = self.labfleet.broadcaster.server_key(self.server.base_url)
+        # Python never imports from the working folder (a kernel's is its notebook's,
+        # maybe a folder other accounts write): kernels, terminals and the server alike
+        env["PYTHONSAFEPATH"] = "1"
         folder = self.socket_folder
         if folder is not None:
             # jupyterhub-singleuser then leaves the port alone; --ServerApp.sock is the address
             inner = self.backend.socket_in_server(folder)
             env["JUPYTERHUB_SERVICE_URL"] = socket_url(str(inner)) + self.server.base_url
+            # where this start's notification key waits (see hand_over_notify_key)
+            env[KEY_FILE_ENVIRONMENT] = str(inner.with_name(KEY_FILE))
+        elif self.notify_key:
+            # no folder of its own (kubernetes): the key itself, taken out of the
+            # environment as the server starts (labfleet.singleuser), but shown by
+            # /proc/PID/environ to the processes of the server's user
+            env[KEY_ENVIRONMENT] = self.notify_key.hex()
         return env
+
+    @property
+    def notify_key(self) -> bytes:
+        """The key of this start's notification tickets (empty: none, as for a server
+        adopted from a hub that kept none)."""
+        nonce = self._notify_nonce
+        return self.labfleet.broadcaster.start_key(nonce) if nonce else b""
+
+    def new_notify_key(self) -> bytes:
+        """A new key for the start under way (each start has its own; forgotten at stop)."""
+        self._notify_nonce = secrets.token_hex(16)
+        return self.notify_key
+
+    async def hand_over_notify_key(self, uid: int, gid: int) -> None:
+        """Write a new key into the socket folder, for the server about to start as ``uid``:
+        a file it reads and deletes, never its environment (/proc/PID/environ shows that
+        to every process of the account, forked servers' included)."""
+        await blocking.run(
+            blocking.FILES, sockets.write_key, self.socket_folder, self.new_notify_key(), uid, gid
+        )
 
     @property
     def socket_folder(self) -> Path | None:
@@ -401,19 +434,25 @@ class LabFleetSpawner(LoggingConfigurable):
 
     # the hub.subdomain_host a server was started with: its environment names its origins
     _started_for: str | None = None
+    # the nonce of this start's notification key: kept for a hub restart, gone at stop
+    _notify_nonce = ""
 
     def get_state(self) -> dict:
         state = super().get_state()
         state["subdomain_host"] = self.user.settings.get("subdomain_host", "")
+        if self._notify_nonce:
+            state["notify_nonce"] = self._notify_nonce
         return state
 
     def load_state(self, state: dict) -> None:
         super().load_state(state)
         self._started_for = state.get("subdomain_host")
+        self._notify_nonce = state.get("notify_nonce", "")
 
     def clear_state(self) -> None:
         super().clear_state()
         self._started_for = None
+        self._notify_nonce = ""
 
     async def poll(self) -> int | None:
         """A server adopted from before a change of hub.subdomain_host is stopped: its

@@ -43,6 +43,7 @@ class Launch:
     append: bool
     join: list[str]  # control group files the child writes its pid to
     account: dict | None  # {"name", "uid", "gid"}; None: stay the hub's account
+    private_tmp: dict | None  # labfleet.private_tmp.PrivateTmp's fields; None: the host's
 
 
 class Launcher:

@@ -75,14 +75,24 @@ def unlink(home: Path, path: str) -> None:
                 os.unlink(name, dir_fd=fd)
 
 
+def read_record(record: Path) -> dict[str, list[str]]:
+    """The links made in a home, and every host folder ever linked there (where the account
+    may have written), as ``record`` keeps them (a list of links before hosts were kept)."""
+    kept = json.loads(record.read_text()) if record.exists() else {}
+    if isinstance(kept, list):
+        return {"links": kept, "hosts": []}
+    return {"links": kept.get("links", []), "hosts": kept.get("hosts", [])}
+
+
 def sync_links(home: Path, mounts: Sequence[Mount], record: Path, uid: int, gid: int) -> list[str]:
     """Link ``mounts`` into ``home``; remove the links of earlier mounts no longer given.
 
-    ``record`` (outside the home) lists the links made. Returns what could not be linked.
+    ``record`` (outside the home) lists the links made and the host folders ever linked.
+    Returns what could not be linked.
     """
-    previous = json.loads(record.read_text()) if record.exists() else []
+    previous = read_record(record)
     wanted = {m.path for m in mounts}
-    for path in previous:
+    for path in previous["links"]:
         if path not in wanted:
             unlink(home, path)
     problems, linked = [], []
@@ -92,6 +102,7 @@ def sync_links(home: Path, mounts: Sequence[Mount], record: Path, uid: int, gid:
             linked.append(mount.path)
         except LinkProblem as e:
             problems.append(f"mount {mount.host} -> ~/{mount.path} is skipped: {e}")
+    hosts = sorted({*previous["hosts"], *(m.host for m in mounts)})
     record.parent.mkdir(mode=0o700, exist_ok=True)
-    record.write_text(json.dumps(linked))
+    record.write_text(json.dumps({"links": linked, "hosts": hosts}))
     return problems

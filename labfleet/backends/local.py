@@ -20,19 +20,23 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
+from jupyterhub.traitlets import ByteSpecification
 from traitlets import Bool, Enum, Float, Integer, Unicode, default
 
 from .. import blocking
 from ..groups import Mount
 from ..objects import safe_name, system_account_name
+from ..private_tmp import PrivateTmp
 from ..profiles import Profile
-from ..volumes import VolumeState
+from ..volumes import DiskUsage, VolumeState
 from . import cgroups, processes, users_env
 from .accounts import Account, SystemAccounts, account_from, exists
 from .admission import Admission
 from .base import Backend, BackendError, Problem, Usage
+from .disks import Disks, reserve_problem, same_disk, unavailable
 from .launcher import Launcher
-from .links import LinkProblem, link, sync_links
+from .leftovers import SHARED_TMP, remove_files_of
+from .links import LinkProblem, link, read_record, sync_links
 from .local_spawner import SYSTEM_PATH, LocalBackendSpawner
 
 
@@ -98,6 +102,13 @@ class LocalBackend(Backend):
         "a fork past it fails. Applied through the server's control group.",
     ).tag(config=True)
 
+    disk_reserve = ByteSpecification(
+        "1G",
+        help="""Space the hub keeps for itself (its database, logs) on the disk of its data
+        directory: a start that would leave less free, counting the disk a group's
+        disk_limit makes for the user, is refused, saying why.""",
+    ).tag(config=True)
+
     users_environment = Unicode(
         "",
         help="""Folder of the users' Python environment: what servers and kernels run, apart
@@ -134,9 +145,43 @@ class LocalBackend(Backend):
         towards the spawner's start_timeout.""",
     ).tag(config=True)
 
+    uid_record = Unicode(
+        "/var/lib/labfleet/last-uid",
+        help="""File (root's alone) holding the highest uid labfleet has given an account on
+        this machine: a new account gets a higher one, so no uid labfleet handed out is ever
+        handed out again (what a deleted account left would belong to the next).""",
+    ).tag(config=True)
+
+    private_tmp = Bool(
+        True,
+        help="""Give each server a /tmp, /var/tmp and /dev/shm of its own (tmpfs in a mount
+        namespace of the server's, as systemd's PrivateTmp does): what it writes there no other
+        account sees, counts against its memory limit and is gone when the server stops.
+        Needs isolate_users.""",
+    ).tag(config=True)
+
+    tmp_size = ByteSpecification(
+        "1G",
+        help="Most bytes a server may keep in each of its private /tmp, /var/tmp and /dev/shm "
+        "(within its memory limit, which they count against).",
+    ).tag(config=True)
+
     @property
     def isolates_users(self) -> bool:
         return self.isolate_users
+
+    def private_tmp_of(self, spawner: LocalBackendSpawner) -> PrivateTmp | None:
+        """The private folders a server gets (None: it shares the host's)."""
+        if not (self.private_tmp and self.isolate_users):
+            return None
+        needed = [
+            self.data_dir, self.users_env_dir, self.users_python, spawner.account.home,
+            spawner.socket_folder,
+            *(Path(mount.host) for mount in spawner.grants.mounts),
+        ]  # fmt: skip
+        return PrivateTmp(
+            self.tmp_size, tuple(os.path.realpath(p) for p in needed if p is not None)
+        )
 
     @cached_property
     def admission(self) -> Admission:
@@ -176,6 +221,19 @@ class LocalBackend(Backend):
     def volumes_dir(self) -> Path:
         return Path(self.volume_root).resolve() if self.volume_root else self.data_dir / "volumes"
 
+    @cached_property
+    def user_disks(self) -> Disks:
+        """The disks of the users whose groups grant disk_limit (disks.py)."""
+        return Disks(self.volumes_dir)
+
+    @cached_property
+    def disk_problem(self) -> str | None:
+        """Why this host cannot apply disk_limit (None: it can)."""
+        return unavailable(self.isolate_users)
+
+    def volume_folders(self, username: str) -> dict[str, Path]:
+        return {spec.name: self.volume_dir(username, spec.name) for spec in self.volumes}
+
     def volume_dir(self, username: str, volume: str) -> Path:
         return self.volumes_dir / volume / safe_name(username)
 
@@ -205,6 +263,8 @@ class LocalBackend(Backend):
         if not containment.applies_limits:
             why = f"{containment.reason}; the value is only shown to the server as"
             unapplied = {"cpu_limit": f"{why} CPU_LIMIT", "mem_limit": f"{why} MEM_LIMIT"}
+        if self.disk_problem:
+            unapplied["disk_limit"] = self.disk_problem
         return {
             **unapplied,
             "gpu": "a local server can open the host's GPUs as far as file permissions allow; "
@@ -269,7 +329,7 @@ class LocalBackend(Backend):
     @cached_property
     def accounts(self) -> SystemAccounts:
         """The system accounts this hub made (marked in the data directory)."""
-        return SystemAccounts(self.data_dir / "accounts")
+        return SystemAccounts(self.data_dir / "accounts", Path(self.uid_record))
 
     def _system_account(self, username: str) -> pwd.struct_passwd:
         """The system account of ``username``, made on first use; blocking.
@@ -284,8 +344,20 @@ class LocalBackend(Backend):
             self.log.info("Creating system account %s for user %s", name, username)
         return self.accounts.ensure(name, str(self.home_dir(username)), safe_name(username))
 
-    def _ensure_account(self, username: str) -> Account:
-        """The account, volume folders and links of ``username``; blocking."""
+    def _check_space(self, username: str, disk_limit: int | None) -> None:
+        """Refuse (507) a start that would leave the hub less than disk_reserve; blocking."""
+        allocate = 0
+        if disk_limit and not self.disk_problem and same_disk(self.data_dir, self.volumes_dir):
+            allocate = self.user_disks.to_allocate(safe_name(username), disk_limit)
+        free = shutil.disk_usage(self.data_dir).free
+        problem = reserve_problem(username, free, allocate, self.disk_reserve)
+        if problem:
+            raise BackendError(507, problem)
+
+    def _ensure_account(self, username: str, disk_limit: int | None = None) -> Account:
+        """The account, volume folders (on a disk of their own with ``disk_limit``) and
+        links of ``username``; blocking."""
+        self._check_space(username, disk_limit)
         entry = self._system_account(username)
         home = self.home_dir(username)
         for spec in self.volumes:
@@ -294,6 +366,13 @@ class LocalBackend(Backend):
             folder.parent.chmod(0o711)
             folder.mkdir(mode=0o700, exist_ok=True)
             os.chown(folder, entry.pw_uid, entry.pw_gid)
+        if not self.disk_problem:
+            notice = self.user_disks.attach(
+                safe_name(username), disk_limit, self.volume_folders(username),
+                entry.pw_uid, entry.pw_gid,
+            )  # fmt: skip
+            if notice:
+                self.log.warning("Server of %s: %s", username, notice)
         for spec in self.volumes:
             if not spec.mount:
                 continue
@@ -334,9 +413,9 @@ class LocalBackend(Backend):
         except cgroups.ControlGroupError as e:
             self.log.error("Processes of %s's server: %s", username, e)
 
-    async def ensure_account(self, username: str) -> Account:
+    async def ensure_account(self, username: str, disk_limit: int | None = None) -> Account:
         """The account and volumes that run ``username``'s server, created on first use."""
-        return await blocking.run(blocking.FILES, self._ensure_account, username)
+        return await blocking.run(blocking.FILES, self._ensure_account, username, disk_limit)
 
     async def link_mounts(
         self, username: str, account: Account, mounts: Sequence[Mount]
@@ -372,6 +451,12 @@ class LocalBackend(Backend):
         return states
 
     async def reset_volumes(self, username: str, names: Sequence[str]) -> None:
+        if self.user_disks.image(safe_name(username)).exists():
+            folders = self.volume_folders(username)
+            await blocking.run(
+                blocking.FILES, self.user_disks.reset, safe_name(username),
+                {name: folders[name] for name in names}, set(names) == set(folders),
+            )  # fmt: skip
         for name in names:
             folder = self.volume_dir(username, name)
             if folder.exists():
@@ -386,11 +471,18 @@ class LocalBackend(Backend):
         """End what the account runs, remove its log and records, then the account itself
         (kept, locked, while its volumes are kept: their files keep their owner); blocking."""
         self._end_processes(username)
-        for path in (self.log_file(username), self.mounts_record(username)):
+        self.user_disks.detach(safe_name(username), self.volume_folders(username).values())
+        record = self.mounts_record(username)
+        shared = read_record(record)["hosts"]
+        for path in (self.log_file(username), record):
             path.unlink(missing_ok=True)
         if not self.isolate_users:
             return
         if volumes_deleted:
+            account = self.accounts.ours(self.account_name(username))
+            if account is not None:
+                # what it left where others can reach it goes with it
+                remove_files_of(account.pw_uid, [*shared, *SHARED_TMP])
             self.accounts.remove(self.account_name(username))
         else:
             self.accounts.lock(self.account_name(username))
@@ -406,6 +498,8 @@ class LocalBackend(Backend):
         moves = [(self.volume_dir(old, s.name), self.volume_dir(new, s.name)) for s in self.volumes]
         moves.append((self.log_file(old), self.log_file(new)))
         moves.append((self.mounts_record(old), self.mounts_record(new)))
+        disks = self.user_disks
+        moves.append((disks.image(safe_name(old)), disks.image(safe_name(new))))
         accounts = (self.account_name(old), self.account_name(new))
         if self.isolate_users:
             self.accounts.check_idle(accounts[0], f"cannot rename {old} to {new}")
@@ -417,6 +511,7 @@ class LocalBackend(Backend):
                 409, f"cannot rename {old} to {new}: {', '.join(taken)} already exist "
                 "(left by an earlier user of that name?); remove them first",
             )  # fmt: skip
+        disks.detach(safe_name(old), self.volume_folders(old).values())
         undo: list = []
         try:
             for source, target in moves:
@@ -441,6 +536,11 @@ class LocalBackend(Backend):
         if group is None:
             return Usage(None, None, None, None)
         return await blocking.run(blocking.FILES, self.containment.usage, group)
+
+    async def disk_usage(self, usernames: Sequence[str]) -> dict[str, DiskUsage]:
+        names = {safe_name(u): u for u in usernames}
+        found = await blocking.run(blocking.FILES, self.user_disks.usage, list(names))
+        return {names[name]: usage for name, usage in found.items()}
 
     async def logs(self, spawner: LocalBackendSpawner, tail: int) -> list[str]:
         return await blocking.run(

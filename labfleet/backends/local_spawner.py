@@ -7,14 +7,16 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from dataclasses import asdict
 from pathlib import Path
 from subprocess import STDOUT
 
 from jupyterhub.spawner import LocalProcessSpawner, set_user_setuid
 from traitlets import default
 
-from .. import blocking
+from .. import blocking, private_tmp
 from ..branding import lab_environment
+from ..private_tmp import PrivateTmp
 from . import processes, sockets, users_env
 from .accounts import Account
 from .base import BackendError, LabFleetSpawner
@@ -34,6 +36,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
     account: Account | None = None
     _join_files: list[Path] = []  # the control group's files the new process joins through
     _become_account = False
+    _private_tmp: PrivateTmp | None = None  # the server's own /tmp, /var/tmp and /dev/shm
 
     async def start(self) -> str:
         # a few starts at once, the others in turn (their spawn page shows their place)
@@ -55,7 +58,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
 
     async def start_admitted(self) -> str:
         backend = self.backend
-        self.account = await backend.ensure_account(self.user.name)
+        self.account = await backend.ensure_account(self.user.name, self.grants.disk_limit)
         problems = await backend.link_mounts(self.user.name, self.account, self.grants.mounts)
         for problem in problems:
             self.log.warning("Server of %s: %s", self.user.name, problem)
@@ -68,7 +71,9 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
             blocking.FILES, sockets.prepare_folder, self.socket_folder,
             self.account.uid, self.account.gid,
         )  # fmt: skip
+        await self.hand_over_notify_key(self.account.uid, self.account.gid)
         self._join_files = containment.join_files(self.account.name)
+        self._private_tmp = backend.private_tmp_of(self)
         prefix = containment.command_prefix(
             self.account.name, self.account.uid, self.account.gid, limits
         )
@@ -101,6 +106,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
             log=str(log),
             append=self.restarting,
             join=[str(f) for f in self._join_files],
+            private_tmp=asdict(self._private_tmp) if self._private_tmp else None,
             account=(
                 {"name": account.name, "uid": account.uid, "gid": account.gid}
                 if self._become_account
@@ -171,8 +177,10 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         return [str(self.backend.users_python), "-m", "labfleet.singleuser"]
 
     def make_preexec_fn(self, name: str):
-        """Join the server's control group, then become its account (unless systemd does)."""
+        """Join the server's control group, take its private folders, then become its
+        account (unless systemd does)."""
         join = [os.fsencode(f) for f in self._join_files]
+        private = self._private_tmp
         setuid = set_user_setuid(self.account.name) if self._become_account else None
 
         def preexec() -> None:
@@ -183,6 +191,8 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
                     os.write(fd, pid)
                 finally:
                     os.close(fd)
+            if private is not None:
+                private_tmp.enter(private)
             if setuid is not None:
                 setuid()
 

@@ -6,7 +6,8 @@ unix socket ``SOCKET``: the fork happens as soon as the connection is accepted, 
 the child reads the request (a JSON line: the server's arguments, environment, account,
 control group files and log), so the server process never holds what another start
 asked for (another user's token). The child joins the control group, takes the log as
-its output, closes every other file, becomes the account, answers its pid and serves.
+its output, closes every other file, takes its private /tmp and /dev/shm
+(:mod:`labfleet.private_tmp`), becomes the account, answers its pid and serves.
 
 The hub holds this process's stdin: when the hub is gone the process ends (the servers
 it started keep running, as servers the hub starts itself do). It prints ``ready`` on
@@ -30,6 +31,8 @@ import tempfile
 import threading
 import traceback
 from pathlib import Path
+
+from labfleet import private_tmp
 
 MAX_REQUEST = 1 << 20  # bytes of one start request at most
 
@@ -77,6 +80,8 @@ def become(request: dict, conn: socket.socket) -> None:
     keep = conn.fileno()
     os.closerange(3, keep)
     os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+    if request["private_tmp"] is not None:
+        private_tmp.enter(private_tmp.PrivateTmp(**request["private_tmp"]))
     account = request.get("account")
     if account is not None:
         os.setgid(account["gid"])
