@@ -128,7 +128,7 @@ def serve_endpoints(ports: list[int], secret: bytes) -> None:
 
     class Ingest(RequestHandler):
         def post(self, user: str) -> None:
-            key = tickets.server_key(secret, f"/user/{user}/")
+            key = tickets.server_key(secret, user)  # the user's name as the start's nonce
             header = self.request.headers.get("Authorization", "")
             problem = tickets.check(key, header, self.request.path, self.request.body)
             self.set_status(403 if problem else 200)
@@ -195,7 +195,7 @@ def simulated(n: int, bounds: list[int], caddy: str) -> None:
                 Target(
                     f"sim{i}",
                     f"http://127.0.0.1:{proxy_port}/user/sim{i}/{tickets.INGEST}",
-                    tickets.server_key(secret, f"/user/sim{i}/"),
+                    tickets.server_key(secret, f"sim{i}"),
                 )
                 for i in range(n)
             ]

@@ -12,11 +12,24 @@ from urllib.parse import urlparse
 
 from jupyterhub import orm
 from jupyterhub.app import JupyterHub
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from tornado import web
-from traitlets import Bool, Dict, Enum, Instance, Integer, List, Unicode, default, validate
+from traitlets import (
+    Bool,
+    Dict,
+    Enum,
+    Instance,
+    Integer,
+    List,
+    TraitError,
+    Unicode,
+    default,
+    validate,
+)
 from traitlets.config import Config, Configurable
 
-from . import apihandlers, audit, handlers, hubs, running, scopes, settings
+from . import apihandlers, audit, configfile, handlers, hubs, running, scopes, settings
 from .activity.config import Activity
 from .activity.monitor import ActivityMonitor
 from .audit.hub_requests import audited
@@ -24,6 +37,7 @@ from .audit.pruning import AuditLog, start_pruning
 from .auth import passwords, temporary
 from .auth.accounts import Accounts
 from .auth.authenticator import LabFleetAuthenticator
+from .auth.credentials import framed
 from .auth.provision import Provisioner
 from .backends import BACKENDS, Backend, processes
 from .backends.accounts import account_name_of
@@ -32,6 +46,7 @@ from .configfile import readable_secrets
 from .context import LabFleetContext
 from .culling import Culling
 from .db import migrate
+from .db.user_rows import UserRows
 from .gpu import Gpu, GpuStatus, detect
 from .groups import Groups, Rules, group_warnings, not_applied, with_configured_groups
 from .metrics import count_spawn_failures
@@ -46,7 +61,7 @@ from .proxy.https import Https
 from .proxy.routes import socket_url
 from .settings import Section, SectionTable
 from .settings_report import SettingsSource
-from .traitlets import component_traits
+from .traitlets import check_url, component_traits
 from .volumes import DEFAULT_VOLUMES, parse_volumes
 from .workshop.config import Workshop
 from .workshop.handout import Handout
@@ -79,6 +94,20 @@ def foreign_listener(what: str, url: str) -> str | None:
     return None
 
 
+BIND_URL_EXAMPLE = "http://127.0.0.1:8000 or https://hub.example.org"
+
+
+def check_public_url(value: str) -> None:
+    """TraitError unless ``value`` is '' or an http(s) URL (https:// when it names none,
+    as JupyterHub takes it)."""
+    example = "https://hub.example.org"
+    try:
+        if value:
+            check_url(value if "://" in value else f"https://{value}", ("http", "https"), example)
+    except TraitError:
+        raise TraitError(f"{value!r} is not a URL such as {example}") from None
+
+
 CULLER = "labfleet-culler"
 # left in the hub's folder by `labfleet stop --servers`: this stop ends every server too
 STOP_SERVERS = "stop-servers"
@@ -98,6 +127,8 @@ COMPONENTS: dict[str, tuple[str, type[Configurable]]] = {
     "workshop": ("workshop", Workshop),
     "https": ("https", Https),
 }
+# every row a section's feature keeps under a user's name: deleted and renamed with the user
+USER_ROWS = UserRows.gather(klass for _, klass in COMPONENTS.values())
 
 CULLER_ROLE = {
     "name": CULLER,
@@ -153,8 +184,27 @@ class LabFleet(JupyterHub):
         """,
     ).tag(config=True)
 
+    @validate("volumes")
+    def _check_volumes(self, proposal: Any) -> dict:
+        try:
+            parse_volumes(proposal.value)
+        except ValueError as e:
+            raise TraitError(str(e)) from None
+        return proposal.value
+
+    users_reset_home = Bool(
+        False,
+        help="Whether users may reset their own home volume from the control panel (every "
+        "notebook in it is lost). Off, only an admin resets a home; users reset their other "
+        "volumes (workspace, cache) themselves.",
+    ).tag(config=True)
+
     operations_per_minute = Integer(
-        6, min=1, help="How often a user may restart, reset volumes or extend, per minute and kind."
+        6,
+        min=1,
+        help="How often a user may restart, reset volumes or extend their own server, per "
+        "minute and kind (admins acting on others' servers are not limited: each server "
+        "still does one thing at a time, and each is audited).",
     ).tag(config=True)
 
     runtime = Instance(Backend, help="The backend instance.")
@@ -259,6 +309,23 @@ class LabFleet(JupyterHub):
         if domain:
             return f"https://{domain}" + ("" if port == 443 else f":{port}")
         return "http://127.0.0.1:8000"
+
+    # the hub's addresses, checked before JupyterHub's own validation (which would make
+    # "localhost:8000" the URL "http"); the same method names, so they replace its own
+    @validate("bind_url")
+    def _validate_bind_url(self, proposal: Any) -> str:
+        check_url(proposal.value, ("http", "https", "http+unix", "unix+http"), BIND_URL_EXAMPLE)
+        return JupyterHub._validate_bind_url(self, proposal)
+
+    @validate("public_url")
+    def _validate_public_url(self, proposal: Any) -> str:
+        check_public_url(proposal.value)
+        return JupyterHub._validate_public_url(self, proposal)
+
+    @validate("subdomain_host")
+    def _validate_subdomain_host(self, proposal: Any) -> str:
+        check_public_url(proposal.value)
+        return JupyterHub._validate_subdomain_host(self, proposal)
 
     @default("db_url")
     def _db_url_default(self) -> str:
@@ -384,15 +451,8 @@ class LabFleet(JupyterHub):
         if self.uses_sockets:
             self.runtime.sockets_dir = Path(self.run_dir)
             self.runtime.hub_socket = self.hub_socket
-        try:
-            self.runtime.volumes = parse_volumes(self.volumes)
-        except ValueError as e:
-            print(f"labfleet: key 'labfleet.volumes': {e}", file=sys.stderr)
-            self.exit(1)
-        choices = self.environments.problems()
-        if choices:
-            print("labfleet: " + "\n  ".join(["bad environments:", *choices]), file=sys.stderr)
-            self.exit(1)
+        # labfleet.yaml's values were checked as it was loaded (settings.value_problems)
+        self.runtime.volumes = parse_volumes(self.volumes, self.users_reset_home)
         self.runtime.environment_images = tuple(
             p.image for p in self.environments.profiles if p.image
         )
@@ -440,7 +500,15 @@ class LabFleet(JupyterHub):
 
     @validate("db_url")
     def _validate_db_url(self, proposal: Any) -> str:
-        return migrate.with_driver(proposal.value)
+        url = migrate.with_driver(proposal.value)
+        try:
+            make_url(url) if "://" in url else None  # else a file: JupyterHub's SQLite
+        except ArgumentError:
+            raise TraitError(
+                f"{proposal.value!r} is not a database URL such as sqlite:///path/to/file "
+                "or postgresql://USER:PASSWORD@HOST:PORT/NAME"
+            ) from None
+        return url
 
     def init_db(self) -> None:
         problem = migrate.missing_driver(self.db_url)
@@ -465,14 +533,20 @@ class LabFleet(JupyterHub):
         await super().init_role_creation()
 
     def workshop_roles(self) -> list[dict]:
-        """Servers' tokens record their user's save events; instructors follow the workshop.
+        """Servers' tokens record their user's save events; instructors follow the workshop
+        and get the pages workshop.instructor_pages names.
 
         The server role is JupyterHub's own with the events added, unless the hub's
         configuration defines one itself.
         """
         roles = []
-        if self.workshop.enabled:
-            roles.append(scopes.instructor_role(self.workshop.instructors_group))
+        workshop = self.workshop
+        if workshop.enabled or workshop.instructor_pages:
+            roles.append(
+                scopes.instructor_role(
+                    workshop.instructors_group, workshop.enabled, workshop.instructor_pages
+                )
+            )
         if not any(role.get("name") == "server" for role in self.load_roles):
             roles.append(scopes.server_role())
         return roles
@@ -513,8 +587,10 @@ class LabFleet(JupyterHub):
         if not self.db.query(orm.User).filter_by(admin=True).first():
             self.create_first_admin()
 
+    first_admin: tuple[str, str] | None = None  # (name, password) until the start shows it
+
     def create_first_admin(self) -> None:
-        """Create the admin with a generated password and show the password once."""
+        """Create the admin with a generated password, shown once at the end of the start."""
         name = self.authenticator.normalize_username(self.admin_user)
         password = passwords.generate()
         self.authenticator.set_password(name, password)
@@ -524,22 +600,23 @@ class LabFleet(JupyterHub):
         self.db.commit()
         audit.record(self.db, actor="labfleet", action="user.create", target=name, admin=True)
         self.log.info("Created the first admin %s; its password is printed once", name)
-        # the password goes to the terminal only, never to the log
-        print(
-            "\n".join(
-                [
-                    "",
-                    "=" * 60,
-                    "labfleet: first start, an admin account was created.",
-                    f"  username: {name}",
-                    f"  password: {password}",
-                    "Keep it now: it is not shown again.",
-                    "=" * 60,
-                    "",
-                ]
-            ),
-            flush=True,
-        )
+        self.first_admin = (name, password)
+
+    def print_ready(self) -> None:
+        """The last words of the start, where an operator looks: the hub's address and, at
+        the first start, the admin's password (to the terminal only, never to the log)."""
+        lines = [f"labfleet is ready at {self.proxy.public_url}"]
+        if self.first_admin:
+            name, password = self.first_admin
+            lines += [
+                "First start: an admin account was created.",
+                f"  username: {name}",
+                f"  password: {password}",
+                "Keep it now: it is not shown again "
+                f"(a lost one: labfleet users reset-password {name}).",
+            ]
+            self.first_admin = None
+        print(framed(lines) if len(lines) > 1 else lines[0], flush=True)
 
     def init_branding(self) -> Path | None:
         """Check the branding; write JupyterLab's branding folder (None: nothing to brand)."""
@@ -581,6 +658,21 @@ class LabFleet(JupyterHub):
         )
         self.proxy.route_listeners.append(broadcaster.server_routed)
         return broadcaster
+
+    def keep_workshop_mode(self, enabled: bool) -> None:
+        """Write ``workshop.enabled`` into labfleet.yaml, as `labfleet config set` does (a
+        restarted hub keeps what was turned on or off while it ran); ValueError saying why
+        it cannot."""
+        value = "true" if enabled else "false"
+        try:
+            configfile.set_value(
+                Path(self.config_file), "workshop.enabled", value, self.section_table()
+            )
+        except (OSError, settings.ConfigError) as e:
+            raise ValueError(
+                f"{self.config_file} cannot keep workshop.enabled ({e}): set it there, and "
+                "restart the hub"
+            ) from None
 
     def settings_source(self) -> SettingsSource:
         """What the settings page reports: the sections and the objects they configure."""
@@ -625,7 +717,10 @@ class LabFleet(JupyterHub):
                 users=lambda: self.users,
                 log=self.log,
             ),
-            workshop=WorkshopTools(config=self.workshop, handout=handout),
+            workshop=WorkshopTools(
+                config=self.workshop, handout=handout, keep_enabled=self.keep_workshop_mode
+            ),
+            user_rows=USER_ROWS,
         )
         count_spawn_failures(self.backend)
         brand = hub_brand(self.branding, self.hub_prefix)
@@ -660,8 +755,10 @@ class LabFleet(JupyterHub):
         self.runtime.start_helpers()
         self.tornado_settings["labfleet"].broadcaster.start()
         self.tornado_settings["labfleet"].activity.start()
+        self.tornado_settings["labfleet"].workshop.start()
         self.start_temporary_cleanup()
         start_pruning(self.db, self.audit_log, self.log)
+        self.print_ready()
 
     def start_temporary_cleanup(self) -> None:
         """Delete expired temporary users, when the authenticator makes them."""
@@ -673,9 +770,14 @@ class LabFleet(JupyterHub):
             users=self.users,
             backend=self.runtime,
             credentials=self.accounts.credentials,
+            rows=USER_ROWS,
             actor="labfleet",
         )
-        temporary.start_cleanup(provisioner, self.authenticator.temporary_user_seconds)
+        temporary.start_cleanup(
+            provisioner,
+            self.authenticator.temporary_user_seconds,
+            temporary.stop_with(self.proxy),
+        )
 
     def init_handlers(self) -> None:
         super().init_handlers()

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from . import __version__, configfile, running, settings
@@ -15,7 +16,6 @@ from .auth import users_cli
 from .k8s import cli as k8s_cli
 from .notify import broadcast_cli
 from .workshop import init_cli as workshop_cli
-
 
 STOP_TIMEOUT = 60  # seconds a hub has to stop (its servers too, with --servers)
 
@@ -380,7 +380,39 @@ def parser() -> argparse.ArgumentParser:
     broadcast_cli.add_parser(sub, with_config)
     k8s_cli.add_parser(sub, with_config)
     workshop_cli.add_parser(sub, with_config)
+    for command in subcommands(p):
+        config_at_every_level(command, with_config)
     return p
+
+
+def subcommands(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    """The parsers of ``parser``'s subcommands (each once, aliases or not)."""
+    found = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return list(dict.fromkeys(p for action in found for p in action.choices.values()))
+
+
+def takes_config(parser: argparse.ArgumentParser) -> bool:
+    return any(action.dest == "config" for action in parser._actions)
+
+
+def config_at_every_level(command: argparse.ArgumentParser, with_config: Callable) -> None:
+    """Let --config and --data-dir come before or after a subcommand of ``command``
+    (``labfleet config validate --config F`` as ``labfleet config --config F validate``):
+    every level of a command that takes them takes them. A subcommand's have no default,
+    so that they never hide a value given before the subcommand."""
+    children = subcommands(command)
+    for child in children:
+        config_at_every_level(child, with_config)
+    if not children or not (takes_config(command) or any(map(takes_config, children))):
+        return
+    if not takes_config(command):
+        with_config(command)
+    for child in children:
+        if not takes_config(child):
+            with_config(child)
+        for action in child._actions:
+            if action.dest in ("config", "data_dir"):
+                action.default = argparse.SUPPRESS
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,6 +16,7 @@ from .auth.accounts import Accounts
 from .backends.base import Backend
 from .branding import Branding
 from .culling import Culling
+from .db.user_rows import UserRows
 from .gpu import GpuStatus
 from .groups import Groups, Rules, views
 from .notify.broadcaster import Broadcaster
@@ -46,6 +47,7 @@ class LabFleetContext:
     broadcaster: Broadcaster
     activity: ActivityMonitor
     workshop: WorkshopTools
+    user_rows: UserRows  # labfleet's rows of each user, deleted and renamed with them
 
     def group_view(self, group: orm.Group, running: Callable[[orm.User], bool]) -> dict[str, Any]:
         """A group as the API and the groups page show it."""

@@ -8,18 +8,21 @@ deadline through its cull arbiter, so what the user sees is what the culler does
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.orm import Session
 from traitlets import Bool, Integer
 from traitlets.config import Configurable
 
 from .db.models import SessionExtension
+from .db.user_rows import UserColumn
 from .timestamps import iso, utc
 
 
 class Culling(Configurable):
     """Settings of idle culling (the ``culling`` section of labfleet.yaml)."""
+
+    user_rows: ClassVar = (UserColumn(SessionExtension),)  # the hours a user added
 
     enabled = Bool(True, help="Stop servers that have been idle for too long.").tag(config=True)
 

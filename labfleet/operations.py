@@ -68,7 +68,8 @@ class Operations:
     ) -> AsyncIterator[None]:
         """Run one operation: refused if rate limited or another one runs; always audited.
 
-        Admins' account operations (renames, deletes) pass ``rate_limited=False``.
+        Operations of admins on other users (a class's restarts, renames, deletes) pass
+        ``rate_limited=False``.
         """
         lock = self._locks[target]
         if lock.locked():

@@ -16,13 +16,16 @@ from __future__ import annotations
 import ctypes
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 FOLDERS = ("/tmp", "/var/tmp", "/dev/shm")
 CLONE_NEWNS = 0x00020000
+MS_RDONLY = 0x1
 MS_NOSUID = 0x2
 MS_NODEV = 0x4
+MS_REMOUNT = 0x20
 MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_SLAVE = 0x80000
@@ -33,10 +36,12 @@ _libc = ctypes.CDLL(None, use_errno=True)  # loaded before any fork: children on
 @dataclass(frozen=True)
 class PrivateTmp:
     """What one server gets: ``size`` bytes at most in each folder; ``keep``, the paths
-    (of the hub's, below those folders) it must still reach."""
+    (of the hub's, below those folders) it must still reach; ``read_only``, host folders
+    bound read-only at a folder of the home (pairs: host, mount point), a course's material."""
 
     size: int
     keep: tuple[str, ...] = ()
+    read_only: tuple[tuple[str, str], ...] = ()
 
 
 def kept_entries(folder: str, keep: tuple[str, ...]) -> list[str]:
@@ -93,12 +98,49 @@ def _replace(folder: str, private: PrivateTmp) -> None:
             os.close(fd)
 
 
+def open_no_follow(path: str) -> int:
+    """An ``O_PATH`` descriptor of the folder ``path``, reached without following any link
+    (the home's folders are the user's: a link there must not move a mount elsewhere)."""
+    fd = os.open("/", os.O_PATH | os.O_DIRECTORY)
+    try:
+        for part in PurePosixPath(path).parts[1:]:
+            inner = os.open(part, os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def bind_read_only(host: str, target: str) -> None:
+    """Bind the folder ``host`` at ``target``, read-only, without devices or set-uid."""
+    fd = open_no_follow(target)
+    try:
+        _mount(host, f"/proc/self/fd/{fd}", None, MS_BIND | MS_REC, None)
+    finally:
+        os.close(fd)
+    fd = open_no_follow(target)  # now the mount's root
+    try:
+        flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+        _mount("none", f"/proc/self/fd/{fd}", None, flags, None)
+    finally:
+        os.close(fd)
+
+
 def enter(private: PrivateTmp) -> None:
     """In the server's first process, as root: a mount namespace of its own (the host's
-    mounts still reach it) with a private tmpfs on each of ``FOLDERS``."""
+    mounts still reach it) with a private tmpfs on each of ``FOLDERS``, and the read-only
+    folders bound into the home."""
     _call(_libc.unshare(CLONE_NEWNS), "unshare")
-    # mounts made here stay here; the host's later mounts (a user's disk) still arrive
+    # mounts made here stay here; what changes below the host's shared mounts still
+    # arrives (a user's disk unmounted: labfleet.backends.disks)
     _mount("none", "/", None, MS_REC | MS_SLAVE, None)
     for folder in FOLDERS:
         if os.path.isdir(folder) and not os.path.islink(folder):
             _replace(folder, private)
+    for host, target in private.read_only:
+        try:
+            bind_read_only(host, target)
+        except OSError as e:  # the hub said why when it made the mount point (or could not)
+            print(f"labfleet: {host} is not mounted at {target}: {e}", file=sys.stderr)

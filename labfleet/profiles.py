@@ -16,10 +16,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from traitlets import Dict, List
+from traitlets import Bunch, Dict, List, TraitError, validate
 from traitlets.config import Configurable
 
+from .traitlets import Cpus, memory_limit
+
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+# an environment's limits, checked by the traits of the spawner's own
+LIMITS = {"mem_limit": memory_limit(), "cpu_limit": Cpus()}
 KEYS = {"name", "display_name", "description", "gpu", "mem_limit", "cpu_limit", "image", "python"}
 
 
@@ -47,6 +51,15 @@ def parse_profile(entry: Any) -> Profile:
     name = entry.get("name")
     if not isinstance(name, str) or not NAME.match(name):
         raise ValueError(f"name {name!r}: lower-case letters, digits, - and _, at most 63")
+    for key, trait in LIMITS.items():  # checked as the spawner takes them
+        if entry.get(key) is not None:
+            try:
+                trait.validate(None, entry[key])
+            except TraitError as e:
+                raise ValueError(f"{key} {e}") from None
+    python = entry.get("python")
+    if python is not None and not (isinstance(python, str) and posixpath.isabs(python)):
+        raise ValueError(f"python {python!r} is not an absolute path, such as /opt/py/bin/python")
     return Profile(
         name=name,
         display_name=str(entry.get("display_name") or name),
@@ -57,6 +70,21 @@ def parse_profile(entry: Any) -> Profile:
         image=entry.get("image"),
         python=entry.get("python"),
     )
+
+
+def problems(choices: list[Any]) -> list[str]:
+    """What is wrong with the environments ``choices``, each naming its place."""
+    found, names = [], set()
+    for index, entry in enumerate(choices):
+        try:
+            profile = parse_profile(entry)
+        except ValueError as e:
+            found.append(f"[{index}] {e}")
+            continue
+        if profile.name in names:
+            found.append(f"[{index}] the name {profile.name} twice")
+        names.add(profile.name)
+    return found
 
 
 class Environments(Configurable):
@@ -71,23 +99,17 @@ class Environments(Configurable):
         environment, the backend's own.""",
     ).tag(config=True)
 
+    @validate("choices")
+    def _check_choices(self, proposal: Bunch) -> list[dict]:
+        # labfleet.yaml's check (labfleet config set, validate, doctor, the hub's start)
+        found = problems(proposal.value)
+        if found:
+            raise TraitError("; ".join(found))
+        return proposal.value
+
     @property
     def profiles(self) -> list[Profile]:
         return [parse_profile(entry) for entry in self.choices]
-
-    def problems(self) -> list[str]:
-        """What is wrong with ``choices`` (checked at the hub's start)."""
-        found, names = [], set()
-        for index, entry in enumerate(self.choices):
-            try:
-                profile = parse_profile(entry)
-            except ValueError as e:
-                found.append(f"environments.choices[{index}]: {e}")
-                continue
-            if profile.name in names:
-                found.append(f"environments.choices[{index}]: the name {profile.name} twice")
-            names.add(profile.name)
-        return found
 
     def find(self, name: str | None) -> Profile | None:
         """The environment ``name`` (the default if None; None if there are none);

@@ -6,6 +6,8 @@ Users hold labfleet's per-user scopes for themselves (JupyterHub's ``extra_user_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 RESTART = "custom:labfleet:restart"
 VOLUMES = "custom:labfleet:volumes"
 SESSION = "custom:labfleet:session"
@@ -64,12 +66,20 @@ def server_role() -> dict:
     }
 
 
-def instructor_role(group: str) -> dict:
-    """The role of a workshop's instructors: every participant's notebooks, hand-outs."""
+# the platform pages a setting may give the instructors (workshop.instructor_pages)
+INSTRUCTOR_PAGES = {"activity": ACTIVITY, "notifications": NOTIFY}
+
+
+def instructor_role(group: str, workshop: bool = True, pages: Sequence[str] = ()) -> dict:
+    """The role of the instructors: with ``workshop`` (workshop mode), every participant's
+    notebooks and hand-outs; and the pages ``pages`` names (INSTRUCTOR_PAGES)."""
+    own = [WORKSHOP, "list:users", "read:users:name", "read:servers"] if workshop else []
+    what = ["follow the participants' notebooks and hand out material"] if workshop else []
+    what += [f"use the {page} page" for page in pages]
     return {
         "name": "labfleet-instructor",
-        "description": "Follow the participants' notebooks and hand out material.",
-        "scopes": [WORKSHOP, "list:users", "read:users:name", "read:servers"],
+        "description": f"Instructors: {'; '.join(what)}.",
+        "scopes": [*own, *(INSTRUCTOR_PAGES[page] for page in pages)],
         "groups": [group],
     }
 
@@ -79,6 +89,9 @@ ADMIN_SERVERS = "admin:servers"  # every labfleet route on a user, for that user
 ADMIN_USERS = "admin:users"  # accounts; and the platform pages
 ADMIN_GROUPS = "admin:groups"  # groups and their labfleet properties
 DELETE_USERS = "delete:users"
+DELETE_GROUPS = "delete:groups"
+START_SERVERS = "start:servers"  # start a user's servers (JupyterHub's own route)
+DELETE_SERVERS = "delete:servers"  # stop them
 
 # what a holder of a scope may do, in the words of a page that refuses a user
 WORDS = {
@@ -86,6 +99,9 @@ WORDS = {
     ADMIN_USERS: "manage the hub's users",
     ADMIN_GROUPS: "manage groups",
     DELETE_USERS: "delete users",
+    DELETE_GROUPS: "delete groups",
+    START_SERVERS: "start servers",
+    DELETE_SERVERS: "stop servers",
 }
 
 

@@ -13,6 +13,7 @@ accepts:
 
 from __future__ import annotations
 
+import copy
 import difflib
 import os
 import typing
@@ -32,6 +33,7 @@ from traitlets import (
     Integer,
     List,
     Set,
+    TraitError,
     TraitType,
     Tuple,
     Type,
@@ -115,6 +117,8 @@ def trait_schema(trait: TraitType) -> dict[str, typing.Any] | None:
     elif isinstance(trait, Dict):
         schema = {"type": "object"}
     elif isinstance(trait, Any):
+        if trait.default_value is None:
+            return None  # a hook: a callable, which only a Python configuration file can give
         schema = {}
     else:
         return None
@@ -193,19 +197,56 @@ def backend_of(data: Mapping[str, typing.Any], table: SectionTable) -> str:
     return backend
 
 
+def configured_class(section: Section, sections: Sequence[Section]) -> type[Configurable]:
+    """The class of the object ``section`` configures: the most derived class of the sections
+    that configure that object (the hub's ``hub`` section configures labfleet's hub)."""
+    if section.attribute is None:
+        return section.cls
+    same = [
+        s.cls
+        for s in sections
+        if s.attribute == section.attribute and issubclass(s.cls, section.cls)
+    ]
+    return max(same, key=lambda cls: len(cls.mro()))
+
+
+def value_problems(data: Mapping[str, typing.Any], sections: Sequence[Section]) -> list[str]:
+    """Each value of ``data`` (which the schema accepts) that its trait refuses, and why.
+
+    The check is the trait's own validation, on an object of the class the hub makes (made
+    without ``__init__``: defaults only, nothing started): the one the value meets as the
+    hub loads it, so what passes here passes there.
+    """
+    problems = []
+    for section in sections:
+        values = data.get(section.name) or {}
+        cls = configured_class(section, sections)
+        holder = cls.__new__(cls)
+        traits = cls.class_traits(config=True)
+        for name, value in values.items():
+            try:
+                traits[name]._validate(holder, copy.deepcopy(value))
+            except (TraitError, TypeError, ValueError) as e:
+                problems.append(f"key '{section.name}.{name}': {e}")
+    return problems
+
+
 def validate(data: Mapping[str, typing.Any], source: Path, table: SectionTable) -> None:
-    """Raise ConfigError naming every bad key of ``data``, read from ``source``."""
+    """Raise ConfigError naming every bad key of ``data``, read from ``source``: keys and
+    types by the schema, then each value as the hub will take it."""
     try:
         backend = backend_of(data, table)
     except ConfigError as e:
         raise ConfigError(f"{source}: {e}") from None
-    schema = build_schema(table.sections(backend))
+    sections = table.sections(backend)
+    schema = build_schema(sections)
     errors = sorted(
         jsonschema.Draft202012Validator(schema).iter_errors(data),
         key=lambda e: list(e.absolute_path),
     )
-    if errors:
-        lines = "\n".join(f"  - {describe(e)}" for e in errors)
+    problems = [describe(e) for e in errors] or value_problems(data, sections)
+    if problems:
+        lines = "\n".join(f"  - {problem}" for problem in problems)
         raise ConfigError(f"{source}: invalid configuration:\n{lines}")
 
 

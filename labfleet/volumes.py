@@ -34,6 +34,7 @@ class VolumeSpec:
     label: str
     description: str
     mount: str
+    users_reset: bool = True  # whether its user may reset it (an admin always may)
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,28 @@ class VolumeState:
         }
 
 
-def parse_volumes(config: dict[str, dict]) -> list[VolumeSpec]:
-    """Validated volume specs from the ``labfleet.volumes`` setting."""
+@dataclass(frozen=True)
+class DiskUsage:
+    """What a user's volumes hold on a disk of their own, against its size (their limit)."""
+
+    used_bytes: int
+    limit_bytes: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"used_bytes": self.used_bytes, "limit_bytes": self.limit_bytes}
+
+
+def parse_volumes(config: dict[str, dict], users_reset_home: bool = False) -> list[VolumeSpec]:
+    """Validated volume specs from the ``labfleet.volumes`` setting; users reset their home
+    only with ``users_reset_home``, their other volumes always."""
     if "home" not in config:
-        raise ValueError("labfleet.volumes must define 'home'")
+        raise ValueError("the volume 'home' must be defined")
     specs = []
     for name, values in config.items():
         if not NAME.fullmatch(name):
             raise ValueError(f"volume name {name!r} must match {NAME.pattern}")
+        if not isinstance(values, dict):
+            raise ValueError(f"volume {name!r}: give a mapping of label, description and mount")
         unknown = set(values) - {"label", "description", "mount"}
         if unknown:
             raise ValueError(f"volume {name!r}: unknown keys {sorted(unknown)}")
@@ -80,6 +95,7 @@ def parse_volumes(config: dict[str, dict]) -> list[VolumeSpec]:
                 label=values.get("label", name.capitalize()),
                 description=values.get("description", ""),
                 mount=mount,
+                users_reset=name != "home" or users_reset_home,
             )
         )
     return specs

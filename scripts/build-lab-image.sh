@@ -4,8 +4,8 @@
 #   1. debootstrap a minimal Debian root file system (cached as a tarball),
 #   2. `docker import` it as a base image,
 #   3. `docker build` the lab image on top: user jovyan (uid 1000) and a venv
-#      in /opt/lab with JupyterHub, JupyterLab, the notifications extension and
-#      labfleet's own single-user part (this checkout, without its dependencies).
+#      in /opt/lab with JupyterHub, JupyterLab, the notifications extension,
+#      nbgitpuller (and git) and labfleet's own single-user part (this checkout, without its dependencies).
 #
 # Usage: scripts/build-lab-image.sh [--force] [--refresh-rootfs] [TAG]
 #   TAG               image tag (default labfleet-lab:latest); rebuilt when this
@@ -20,10 +20,11 @@ set -euo pipefail
 
 SUITE=bookworm
 VARIANT=minbase
-PACKAGES=(python3 python3-venv python3-pip ca-certificates)
+PACKAGES=(python3 python3-venv python3-pip ca-certificates git)
 JUPYTERHUB_SPEC='jupyterhub>=6.1,<7'
 JUPYTERLAB_SPEC='jupyterlab>=4.2'
 NOTIFICATIONS_SPEC='jupyterlab-notifications-extension>=1.2.29'
+GITPULLER_SPEC='nbgitpuller>=1.2'
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 # extra jovyan-owned directories: volume mount points (workspace, .cache: labfleet's defaults)
 LAB_DIRS=(/home/jovyan/work /home/jovyan/workspace /home/jovyan/.cache)
@@ -251,7 +252,7 @@ RUN useradd --uid 1000 --user-group --create-home --home-dir /home/jovyan \\
         --shell /bin/bash jovyan \\
  && install -d -o jovyan -g jovyan ${LAB_DIRS[*]} \\
  && python3 -m venv /opt/lab \\
- && /opt/lab/bin/pip install --no-cache-dir '$JUPYTERHUB_SPEC' '$JUPYTERLAB_SPEC' '$NOTIFICATIONS_SPEC' \\
+ && /opt/lab/bin/pip install --no-cache-dir '$JUPYTERHUB_SPEC' '$JUPYTERLAB_SPEC' '$NOTIFICATIONS_SPEC' '$GITPULLER_SPEC' \\
  && rm -rf /root/.cache /tmp/*
 # labfleet's single-user part, in a layer of its own: a change of labfleet rebuilds only it
 COPY labfleet-src /tmp/labfleet-src

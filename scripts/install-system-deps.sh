@@ -6,7 +6,9 @@ set -euo pipefail
 # postgresql: tests/test_postgres.py runs the core of the suite on a cluster of its own
 # pebble: tests/test_https.py gets certificates from a real ACME server
 # nftables: labfleet limits each account's connections to the proxy (tests/test_isolation.py)
-packages=(python3 python3-venv passwd util-linux chromium postgresql pebble nftables)
+# git: links that bring material pull a repository served on loopback (tests/test_environments.py)
+# e2fsprogs, mount: users' disks of their own, loop-mounted ext4 images (tests/test_disks.py)
+packages=(python3 python3-venv passwd util-linux chromium postgresql pebble nftables e2fsprogs mount git)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

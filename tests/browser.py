@@ -6,6 +6,7 @@ scripts/install-system-deps.sh. The ``browser`` and ``page`` fixtures are in con
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -23,8 +24,15 @@ CHROMIUM_ARGS = [
 ]
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 STEP_TIMEOUT = 60_000
+LAB_TIMEOUT = 120_000  # a server's start and JupyterLab's first load
 
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing")
+
+
+def wait_for_lab(page, user: str) -> None:
+    """Wait until JupyterLab itself has loaded in the page."""
+    page.wait_for_url(re.compile(rf"/user/{user}/lab"), timeout=LAB_TIMEOUT)
+    page.locator(".jp-LabShell").wait_for(state="visible", timeout=LAB_TIMEOUT)
 
 
 def shot(page, name: str, **kwargs) -> None:

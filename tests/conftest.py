@@ -4,9 +4,28 @@ from __future__ import annotations
 
 import os
 
+import harness
 import pytest
 from browser import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT
 from harness import remove_test_accounts, running_hub
+
+# a test that takes one of these is of the slow tier (a hub, a browser)
+SLOW_FIXTURES = {"hub", "browser", "page"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "slow: starts a hub, a browser or an engine; the fast tier (-m 'not slow') leaves it out",
+    )
+    # the fast tier starts no hub: one that does fails, naming the marker it lacks
+    harness.FAST_TIER = "not slow" in (config.getoption("markexpr") or "")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -24,6 +24,8 @@ from typing import Any
 
 import requests
 import yaml
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 LABFLEET = str(Path(sys.executable).parent / "labfleet")
 DATA = Path(__file__).resolve().parent / "data"
@@ -32,8 +34,10 @@ ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # adds a number of its own (a hub never takes over another hub's accounts)
 TEST_ACCOUNT_PREFIX = f"lft{os.getpid() % 100000}-"
 HUB_NUMBERS = itertools.count(1)
+FAST_TIER = False  # set by conftest.py when the run leaves out the slow tier
 START_TIMEOUT = 60
 SPAWN_TIMEOUT = 90
+READ_AGAIN = Retry(total=2, connect=2, read=2, status=0, allowed_methods={"GET"})
 
 
 ISSUED_PORTS: set[int] = set()
@@ -131,6 +135,8 @@ class Hub:
         ``ignore_sigint``: as from a script or in the background, SIGINT is ignored when the
         hub starts (and so by what it starts, unless it says otherwise).
         """
+        if FAST_TIER:
+            raise RuntimeError("a test of the fast tier starts a hub: mark it @pytest.mark.slow")
         self.starts += 1
         ARTIFACTS.mkdir(exist_ok=True)
         log = open(ARTIFACTS / f"{self.name}-{self.root.name}-{self.starts}.log", "w")
@@ -166,6 +172,11 @@ class Hub:
                 return False
 
         wait_for(up, START_TIMEOUT, f"the hub at {self.url}")
+
+        def said_ready() -> bool:  # the last words of the start: the first admin's password
+            return any(line.startswith("labfleet is ready at") for line in self.output[first_line:])
+
+        wait_for(said_ready, START_TIMEOUT, "the end of the hub's start-up output")
         self.start_output = self.output[first_line:]
         self.first_admin_password = self.first_admin_password or self.admin_password
 
@@ -199,9 +210,13 @@ class Hub:
     def api(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
         """Call the hub's REST API (``path`` below /hub/api) with the admin token."""
         headers = {"Authorization": f"token {token or self.token}"}
-        return requests.request(
-            method, f"{self.url}/hub/api{path}", headers=headers, timeout=30, **kwargs
-        )
+        with requests.Session() as session:
+            # a read is asked again when the proxy drops its connection unanswered (as
+            # browsers do; it may as its configuration changes, at a server's start)
+            session.mount("http://", HTTPAdapter(max_retries=READ_AGAIN))
+            return session.request(
+                method, f"{self.url}/hub/api{path}", headers=headers, timeout=30, **kwargs
+            )
 
     def login(
         self, username: str, password: str, headers: dict[str, str] | None = None
@@ -273,14 +288,27 @@ class Hub:
             with db:
                 return db.execute(sql, args).fetchall()
 
-    def spawner_pid(self, username: str) -> int:
-        """The pid the hub keeps for a user's server (local backend)."""
+    def spawner_state(self, username: str) -> dict:
+        """The state the hub keeps for a user's server (what it adopts after a restart)."""
         ((state,),) = self.query(
             "select spawners.state from spawners join users on users.id = spawners.user_id"
             " where users.name = ? and spawners.name = ''",
             username,
         )
-        return json.loads(state)["pid"]
+        return json.loads(state)
+
+    def spawner_pid(self, username: str) -> int:
+        """The pid the hub keeps for a user's server (local backend)."""
+        return self.spawner_state(username)["pid"]
+
+    def notify_key(self, username: str) -> bytes:
+        """The notification key of the current start of a user's server, derived as root
+        from the hub's secret and the nonce the hub keeps for that start."""
+        from labfleet.notify import tickets
+
+        secret = bytes.fromhex((self.data_dir / "hub" / "cookie_secret").read_text().strip())
+        nonce = self.spawner_state(username)["notify_nonce"]
+        return tickets.server_key(tickets.hub_secret(secret), nonce)
 
     def home(self, username: str) -> Path:
         from labfleet.objects import safe_name
@@ -481,6 +509,17 @@ def user_token(hub, user: str, **body) -> str:
     response = hub.api("POST", f"/users/{user}/tokens", json=body)
     assert response.status_code == 201, response.text
     return response.json()["token"]
+
+
+def use_server(hub, user: str) -> None:
+    """``user`` uses their running server themselves, as their browser does: a request with
+    a credential of theirs, which the server checks with the hub."""
+    response = requests.get(
+        f"{hub.url}/user/{user}/api/contents",
+        headers={"Authorization": f"token {user_token(hub, user)}"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
 
 
 def caller_tokens(hub, owner: str, other: str) -> dict[str, str | None]:

@@ -7,13 +7,17 @@ import html
 import json
 import os
 import pwd
+import re
+import subprocess
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import harness
 import pytest
 import requests
 from harness import (
+    LABFLEET,
     accounts,
     audit_rows,
     labfleet_api,
@@ -21,7 +25,9 @@ from harness import (
     put_file,
     user_token,
 )
+from xkcdpass import xkcd_password
 
+from labfleet.auth import passwords
 from labfleet.objects import safe_name, system_account_name
 
 REVEAL_SECONDS = 8
@@ -110,6 +116,20 @@ def test_admin_creates_users_and_reveals_each_password_once(hub, students):
     created = {target: detail for _, target, _, detail in audit_rows(hub, "user.create")}
     assert created["carol"]["groups"] == [students] and created["carol"]["password"] == "generated"
     assert {t for _, t, _, _ in audit_rows(hub, "password.reveal")} >= {"carol", "dave"}
+
+
+def test_a_name_that_looks_like_an_e_mail_is_confirmed_first(hub):
+    body = {"usernames": ["lee@uni.example", "lee"], "email_names": False}
+    asked = labfleet_api(hub, "POST", "/users", json=body).json()
+    assert [c["username"] for c in asked["created"]] == ["lee"]
+    (waiting,) = asked["rejected"]
+    assert waiting["username"] == "lee@uni.example" and waiting["looks_like_email"] is True
+    assert "lee@uni.example looks like an e-mail address" in waiting["reason"]
+    assert "lee@uni.example" not in accounts(hub)
+    confirmed = labfleet_api(hub, "POST", "/users", json={**body, "usernames": ["lee@uni.example"],
+                                                          "email_names": True})  # fmt: skip
+    assert [c["username"] for c in confirmed.json()["created"]] == ["lee@uni.example"]
+    reveal(hub, "lee", "lee@uni.example")
 
 
 def test_an_unknown_group_creates_nobody(hub):
@@ -372,7 +392,7 @@ def test_a_forced_password_change_comes_before_any_server(hub):
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/hub/labfleet/change-password?next=")
 
-    refused = hub.api("POST", "/users/lena/server")
+    refused = hub.api("POST", "/users/lena/server", token=user_token(hub, "lena"))
     assert refused.status_code == 409, refused.text
     assert "lena must change their password before starting a server" in refused.json()["message"]
 
@@ -414,11 +434,32 @@ def test_an_admin_can_force_a_change_later(hub):
         hub, "PATCH", "/users/dave/account", json={"must_change_password": True}
     )
     assert response.status_code == 200 and response.json()["must_change_password"] is True
-    assert hub.api("POST", "/users/dave/server").status_code == 409
+    assert hub.api("POST", "/users/dave/server", token=user_token(hub, "dave")).status_code == 409
     assert [d for _, t, _, d in audit_rows(hub, "password.force_change") if t == "dave"] == [
         {"must_change_password": True}
     ]
     labfleet_api(hub, "PATCH", "/users/dave/account", json={"must_change_password": False})
+
+
+def test_an_admin_starts_a_server_for_someone_who_must_change_their_password(hub):
+    """The admin's start works; the student's first visit to their server asks for the new
+    password first, then goes on to the server."""
+    password = create(hub, "noor", must_change_password=True)["noor"]
+    hub.spawn("noor")  # with the admin's token
+    session, response = hub.login("noor", password)
+    assert response.status_code == 302
+    # straight to the server instead: its login at the hub asks for the change first
+    visit = session.get(f"{hub.url}/user/noor/lab", timeout=60)
+    assert visit.status_code == 200 and "/hub/labfleet/change-password" in visit.url, visit.url
+    new = "quiet-harbor-lantern"
+    fields = {"current_password": password, "new_password": new, "new_password_confirmation": new}
+    _, changed = form(hub, visit.url.split("/hub/", 1)[1], fields, session)
+    assert changed.status_code == 302 and "oauth2/authorize" in changed.headers["Location"]
+    SEEN_PASSWORDS.add(new)
+    lab = session.get(f"{hub.url}{changed.headers['Location']}", timeout=60)
+    assert lab.status_code == 200 and lab.url.startswith(f"{hub.url}/user/noor/lab"), lab.url
+    assert accounts(hub)["noor"]["must_change_password"] is False
+    hub.stop_server("noor")
 
 
 # -- rename and delete ---------------------------------------------------------------------
@@ -632,6 +673,74 @@ def test_permission_matrix(hub, callers, caller, method, path, body, who, allowe
         assert response.headers["Content-Type"].startswith("application/json")
         if expected >= 400:
             assert response.json()["status"] == expected and response.json()["message"]
+
+
+# -- passwords fit for a class; a lost one -----------------------------------------------------
+
+UNFIT = Path(__file__).parent / "data" / "unfit-words.txt"
+
+
+def unfit_words() -> set[str]:
+    """tests/data/unfit-words.txt, each word also with -s, -es, -ed and -ing."""
+    lines = [line for line in UNFIT.read_text().splitlines() if not line.startswith("#")]
+    words = {word for line in lines for word in line.split()}
+    return {form for w in words for form in (w, w + "s", w + "es", w + "ed", w + "ing")}
+
+
+def test_generated_passwords_hold_no_offensive_sexual_or_drug_word():
+    pickable = set(passwords.wordlist())
+    assert sorted(pickable & unfit_words()) == []
+    # the list is about the generator's source: it names words the source holds
+    source = xkcd_password.generate_wordlist(
+        wordfile=xkcd_password.locate_wordfile(), min_length=4, max_length=8
+    )
+    assert len(set(source) & unfit_words()) > 100
+    assert len(pickable) > 5800  # four words still make about 50 bits
+    for _ in range(200):
+        assert set(passwords.generate().split("-")) <= pickable
+
+
+def reset_on_the_machine(hub, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [LABFLEET, "users", "reset-password", *args, "--config", str(hub.config_path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_a_lost_password_is_reset_on_the_hubs_machine(hub):
+    old = create(hub, "forgetful")["forgetful"]
+    assert login_status(hub, "forgetful", old)[0] == 302  # the running hub has read the account
+    reset = reset_on_the_machine(hub, "Forgetful")
+    assert reset.returncode == 0, reset.stderr
+    new = re.search(r"^  password: (\S+)$", reset.stdout, re.MULTILINE).group(1)
+    SEEN_PASSWORDS.add(new)
+    assert "A new password for forgetful (shown once)" in reset.stdout
+    assert login_status(hub, "forgetful", old)[0] == 403
+    assert login_status(hub, "forgetful", new)[0] == 302  # no restart
+    assert ("labfleet (on the hub's machine)", "forgetful") in [
+        (actor, target) for actor, target, _, _ in audit_rows(hub, "password.reset")
+    ]
+
+    forced = reset_on_the_machine(hub, "forgetful", "--must-change-password")
+    newer = re.search(r"^  password: (\S+)$", forced.stdout, re.MULTILINE).group(1)
+    SEEN_PASSWORDS.add(newer)
+    status, location = login_status(hub, "forgetful", newer)
+    assert status == 302 and location.startswith("/hub/labfleet/change-password")
+
+    unknown = reset_on_the_machine(hub, "nobody-here")
+    assert unknown.returncode == 2 and "this hub has no user nobody-here" in unknown.stderr
+
+
+def test_the_first_admins_password_ends_the_start_up_output(hub):
+    lines = [line.rstrip("\n") for line in hub.output]
+    running = next(i for i, line in enumerate(lines) if "JupyterHub is now running" in line)
+    shown = next(i for i, line in enumerate(lines) if line.startswith("  password: "))
+    assert shown > running
+    box = lines[shown - 4 : shown + 3]
+    assert box[0] == "=" * 60 and box[-1] == "=" * 60
+    assert box[1] == f"labfleet is ready at {hub.url}"
+    assert box[3] == "  username: admin"
+    assert "labfleet users reset-password admin" in box[5]
 
 
 # -- names, browsers, logs ------------------------------------------------------------------

@@ -4,12 +4,13 @@ hub's database as 7 days of rounds would have), and in a real browser (screensho
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from browser import log_in, needs_chromium, shot
-from harness import labfleet_api, wait_for
+from harness import labfleet_api, use_server, wait_for
 
 from labfleet.activity import scoring
 
@@ -17,6 +18,7 @@ USERS = 1000
 DAYS = 7
 INTERVAL = timedelta(minutes=10)
 HUB_CONFIG = {"activity": {"sample_interval": 36000, "stats_interval": 5}}
+ROUNDS_A_DAY = scoring.rounds_a_day(HUB_CONFIG["activity"]["sample_interval"])
 
 
 def active_in(index: int, moment: datetime) -> bool:
@@ -36,7 +38,8 @@ def seeded(hub) -> dict[str, float]:
         ids = dict(db.execute("select name, id from users where name like 'u%'"))
         with db:
             db.executemany(
-                "insert into labfleet_activity_rounds (id, taken, active, running) values (?, ?, ?, 0)",
+                "insert into labfleet_activity_rounds (id, taken, active, running)"
+                " values (?, ?, ?, 0)",
                 [
                     (k + 1, r.replace(tzinfo=None).isoformat(" "),
                      sum(active_in(i, r) for i in range(USERS)))
@@ -58,7 +61,7 @@ def seeded(hub) -> dict[str, float]:
                 history = [(r.timestamp(), active_in(i, r)) for r in rounds]
                 active, total = scoring.weights_of(history, last, 72)
                 weights.append((ids[name], active))
-                expected[name] = scoring.score(active, total, 8)
+                expected[name] = scoring.score(active, total, ROUNDS_A_DAY, 8)
             db.executemany(
                 "insert into labfleet_activity_weights (user_id, weight) values (?, ?)", weights
             )
@@ -82,7 +85,8 @@ def test_a_page_of_the_most_active_from_1000_users(hub, seeded):
     for user in data["users"]:
         assert user["score"] == pytest.approx(seeded[user["name"]], abs=0.1)
         assert len(user["hourly"]) == DAYS * 24 + 1
-    assert len(data["chart"]["times"]) == DAYS * 144
+    assert len(data["chart"]["times"]) == DAYS * 144 + 1  # and now
+    assert not data["samples"]["few"]
     assert data["counts"]["offline"] == USERS + 1
 
 
@@ -109,11 +113,8 @@ def test_the_dashboard_in_a_browser(hub, seeded, page):
     from playwright.sync_api import expect
 
     hub.spawn("u0012")
-    hub.spawn("u0011")
-    hub.query(
-        "update users set last_activity = ? where name = 'u0011'",
-        (datetime.now(timezone.utc) - timedelta(hours=3)).replace(tzinfo=None).isoformat(" "),
-    )
+    hub.spawn("u0011")  # started by the admin, never used: idle
+    use_server(hub, "u0012")
     wait_for(
         lambda: (
             labfleet_api(hub, "GET", "/activity", params={"search": "u0012"}).json()["users"][0][
@@ -133,6 +134,9 @@ def test_the_dashboard_in_a_browser(hub, seeded, page):
     expect(page.locator('.lf-count[data-state="active"]')).to_have_text("1 active")
     expect(page.locator('.lf-count[data-state="idle"]')).to_have_text("1 idle")
     expect(page.locator("#lf-activity-chart canvas")).to_have_count(1)
+    # the time axis spans the 7 days: its labels are days of the week (en-GB, UTC)
+    chart = page.locator("#lf-activity-chart")
+    expect(chart).to_have_attribute("aria-label", re.compile(r"Time axis: (\w{3} \d{1,2}(, )?)+\."))
     expect(rows.first.locator(".lf-sparkline canvas")).to_have_count(1)
     page.fill("#lf-activity-search", "u001")
     expect(rows).to_have_count(10)

@@ -9,20 +9,17 @@ import json
 import re
 import time
 
-from browser import log_in, needs_chromium, shot
+from browser import LAB_TIMEOUT, log_in, needs_chromium, shot, wait_for_lab
+from harness import create_account, put_file
 
 # lab start and restart on two slow cores, with JupyterLab loading in the browser
-LAB_TIMEOUT = 120_000
 
-HUB_CONFIG = {"culling": {"idle_timeout": 3600, "max_extension_hours": 4}}
+HUB_CONFIG = {
+    "culling": {"idle_timeout": 3600, "max_extension_hours": 4},
+    "branding": {"name": "Physics Lab"},
+}
 
 pytestmark = needs_chromium
-
-
-def wait_for_lab(page, user: str) -> None:
-    """Wait until JupyterLab itself has loaded in the page."""
-    page.wait_for_url(re.compile(rf"/user/{user}/lab"), timeout=LAB_TIMEOUT)
-    page.locator(".jp-LabShell").wait_for(state="visible", timeout=LAB_TIMEOUT)
 
 
 def no_api_errors(panel) -> None:
@@ -209,4 +206,55 @@ def test_an_admin_starts_and_stops_a_users_server_from_their_panel(hub, page):
     expect(panel).to_have_attribute("data-state", "stopped", timeout=LAB_TIMEOUT)
     assert hub.user("ben")["servers"] == {}
     no_api_errors(panel)
+    assert page.errors == [], page.errors
+
+
+def test_a_student_reads_words_not_the_servers_log(hub, page):
+    """A student's spawn page and Logs dialog say what their server does in words (no host
+    paths, nobody else's requests); their home is reset by an admin only."""
+    from playwright.sync_api import expect
+
+    password = create_account(hub, "stu", [])
+    log_in(page, hub, "stu", password)
+    panel = page.locator("[data-labfleet-panel]")
+    expect(panel.locator("h2")).to_have_text("Physics Lab control panel")
+
+    # the spawn page, held while the server starts (its progress stream kept waiting)
+    progress = re.compile(r"/hub/api/users/stu/server/progress")
+    page.route(progress, lambda route: None)
+    page.click("#start")
+    # JupyterHub shows the spawn page to a start that takes over its slow_spawn_timeout (10 s);
+    # a forked start is often done before, and then goes straight to JupyterLab
+    page.wait_for_url(re.compile(r"/hub/spawn-pending/stu|/user/stu/lab"))
+    if "/spawn-pending/" in page.url:
+        output = page.locator(".labfleet-logtail")
+        expect(output.locator("summary")).to_have_text("Your server's progress")
+        expect(output.locator(".lf-logtail-output")).to_contain_text(
+            "Your server is running.", timeout=LAB_TIMEOUT
+        )
+        shot(page, "spawn-progress.png")
+    put_file(hub, "stu", "handout.txt", "from the admin")  # an admin's request in the log
+
+    page.goto(f"{hub.url}/hub/home")
+    page.unroute(progress)
+    expect(panel).to_have_attribute("data-state", "running")
+    panel.get_by_role("button", name="Logs").click()
+    logs = page.locator(".modal[data-lf-modal=logs]")
+    expect(logs.locator(".lf-logs-output")).to_contain_text("Received handout.txt.")
+    expect(logs.locator(".lf-logs-status")).to_contain_text("What your server reported")
+    shown = logs.locator(".lf-logs-output").inner_text()
+    assert "labfleet-tests" not in shown and str(hub.root) not in shown
+    assert "Serving notebooks" not in shown and "@127.0.0.1" not in shown
+    logs.locator(".modal-footer").get_by_role("button", name="Close").click()
+
+    # stopped: the home cannot be chosen for a reset; the others can
+    page.click("#stop")
+    expect(panel).to_have_attribute("data-state", "stopped", timeout=LAB_TIMEOUT)
+    panel.get_by_role("button", name="Manage volumes").click()
+    home = panel.locator(".lf-volume-row[data-volume=home]")
+    expect(home.locator(".lf-volume-check")).to_be_disabled()
+    expect(home).to_contain_text("Only an admin can reset it.")
+    panel.locator(".lf-volumes-all").check()
+    expect(panel.locator(".lf-reset-open")).to_have_text("Reset selected (2)")
+    expect(home.locator(".lf-volume-check")).not_to_be_checked()
     assert page.errors == [], page.errors

@@ -54,20 +54,20 @@ def test_an_admin_sets_what_a_group_grants(hub, page, groups):
     expect(course.locator(".lf-save")).to_have_count(0)
     expect(page.locator(".lf-group[data-group=docker-sock]")).to_contain_text("Docker socket")
 
-    # a read-only mount cannot be enforced by the local backend: refused, nothing saved
+    # a protected host folder: refused, nothing saved
     card = page.locator(".lf-group[data-group=gpu-class]")
     expect(card).to_contain_text("2 members: ana, ben")
     card.locator("input[name=priority]").fill("5")
     card.locator("input[name=mem_limit]").fill("2G")
     card.locator("input[name=gpu]").check()
     card.locator("textarea[name=environment]").fill("SHARED=from-gpu\nDATA=/home/data")
-    card.locator("textarea[name=mounts]").fill("/srv/models:models:ro")
+    card.locator("textarea[name=mounts]").fill("/etc:models:ro")
     card.locator("textarea[name=images]").fill("quay.io/jupyter/pytorch-notebook:cuda12-2024-10-07")
     card.get_by_role("button", name="Save gpu-class").click()
     result = card.locator(".lf-result")
     expect(result).to_have_class("lf-result small alert alert-danger py-1 px-2 mb-0")
     expect(result).to_contain_text("Nothing was changed")
-    expect(result).to_contain_text("cannot make a mount read-only")
+    expect(result).to_contain_text("/etc is protected")
     assert hub.api("GET", "/labfleet/groups/gpu-class").json()["properties"] == {}
 
     # fixed: saved, and the page says when it applies
@@ -115,3 +115,27 @@ def test_a_user_keeps_their_own_variables(hub, page, groups):
     page.locator(".lf-reserved summary").click()
     assert page.errors == [], page.errors
     shot(page, "environment.png", full_page=True)
+
+
+def test_an_admin_deletes_a_group_from_its_card(hub, page, groups):
+    from playwright.sync_api import expect
+
+    assert hub.api("POST", "/groups/last-term", json={"users": ["ana"]}).status_code == 201
+    log_in(page, hub)
+    page.goto(f"{hub.url}/hub/labfleet/groups")
+    # a group of labfleet.yaml would come back at the next start: it offers no delete
+    expect(page.locator(".lf-group[data-group=course] .lf-delete-group")).to_have_count(0)
+    card = page.locator(".lf-group[data-group=last-term]")
+    card.get_by_role("button", name="Delete last-term…").click()
+    modal = page.locator("#lf-delete-group-modal")
+    expect(modal).to_contain_text("Delete the group last-term?")
+    expect(modal).to_contain_text("Its members keep their accounts and files")
+    modal.get_by_role("button", name="Delete the group").click()
+    expect(modal).to_be_hidden()
+    expect(card).to_have_count(0)
+    expect(page.locator(".lf-alerts")).to_contain_text("Deleted the group last-term")
+    assert hub.api("GET", "/groups/last-term").status_code == 404
+    assert hub.api("GET", "/users/ana").status_code == 200  # her account stays
+    page.reload()
+    expect(page.locator(".lf-group[data-group=last-term]")).to_have_count(0)
+    assert page.errors == [], page.errors

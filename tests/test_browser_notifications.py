@@ -3,9 +3,8 @@ browsers (Debian Chromium through Playwright's sync API). Screenshots go to docs
 
 from __future__ import annotations
 
-from browser import STEP_TIMEOUT, log_in, needs_chromium, shot
-from harness import create_account
-from test_browser import wait_for_lab
+from browser import STEP_TIMEOUT, log_in, needs_chromium, shot, wait_for_lab
+from harness import create_account, labfleet_api
 
 pytestmark = needs_chromium
 
@@ -55,3 +54,40 @@ def test_a_broadcast_shows_at_once_in_open_jupyterlab(hub, browser, page):
         assert page.errors == []
     finally:
         student.close()
+
+
+def test_send_at_is_the_admins_local_time(hub, browser):
+    """An admin in India (UTC+05:30) schedules for 14:30 their time: the hub sends at 09:00
+    UTC, and the page shows 14:30 back."""
+    from datetime import datetime, timedelta, timezone
+
+    from playwright.sync_api import expect
+
+    india = timezone(timedelta(hours=5, minutes=30))
+    day = (datetime.now(india) + timedelta(days=1)).date()
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="Asia/Kolkata"
+    )
+    context.set_default_timeout(STEP_TIMEOUT)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    try:
+        log_in(page, hub, next_url="/hub/labfleet/notifications")
+        expect(page.locator("label[for=lf-at]")).to_contain_text("your local time")
+        page.fill("#lf-message", "The quiz opens after lunch.")
+        page.fill("#lf-at", f"{day.isoformat()}T14:30")
+        page.click("#lf-send")
+        expect(page.locator("#lf-broadcast-result .alert")).to_contain_text(
+            f"Scheduled for {day.isoformat()} 14:30 (your time)"
+        )
+        row = page.locator("#lf-history tbody tr.lf-broadcast").first
+        expect(row).to_contain_text(f"{day.isoformat()} 14:30")
+        scheduled = labfleet_api(hub, "GET", "/notifications").json()["broadcasts"][0]
+        at = datetime.fromisoformat(scheduled["scheduled_for"])
+        assert at == datetime(day.year, day.month, day.day, 9, 0, tzinfo=timezone.utc)
+        row.get_by_role("button", name="Cancel").click()
+        expect(row).not_to_contain_text("scheduled")
+        assert page.errors == []
+    finally:
+        context.close()

@@ -152,6 +152,7 @@ def test_this_machine_gets_real_control_groups():
     assert driver.applies_limits, getattr(driver, "reason", "")
 
 
+@pytest.mark.slow
 def test_a_hub_without_control_groups_says_so_and_applies_no_limits():
     config = {
         "local": {"control_groups": "off"},
@@ -174,6 +175,7 @@ def test_a_hub_without_control_groups_says_so_and_applies_no_limits():
             assert "disabled" in tag and "local.control_groups is off" in tag
 
 
+@pytest.mark.slow
 def test_doctor_says_when_servers_run_without_control_groups(tmp_path):
     (tmp_path / "labfleet.yaml").write_text("local: {control_groups: 'off'}\n")
     doctor = run_labfleet("doctor", cwd=tmp_path)

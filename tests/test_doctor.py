@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import socket
 
+import pytest
 import yaml
 from harness import free_port, make_root, run_labfleet
+
+pytestmark = pytest.mark.slow  # every test runs the labfleet command
 
 
 def test_doctor_passes_on_a_good_environment():
     root = make_root("doctor")
+    # the default settings but the port (another hub may hold 8000 on this machine)
+    settings = {"hub": {"bind_url": f"http://127.0.0.1:{free_port()}"}}
+    (root / "labfleet.yaml").write_text(yaml.safe_dump(settings))
     result = run_labfleet("doctor", cwd=root)
     assert result.returncode == 0, result.stdout
     assert "All checks passed for the local backend" in result.stdout

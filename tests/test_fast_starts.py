@@ -1,6 +1,7 @@
 """Fast starts on the local backend (as root): servers forked from labfleet's fork server
-carry nothing of root's or another user's, a start works when the fork server is gone,
-and starts past the hub's limit wait their turn, their spawn page showing their place."""
+carry nothing of root's or another user's, keep what JupyterLab saves in the user's home as
+a plain start does, a start works when the fork server is gone, and starts past the hub's
+limit wait their turn, their spawn page showing their place."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from harness import (
 )
 
 from labfleet.backends import processes
+from labfleet.notify.tickets import INGEST, KEY_ENVIRONMENT, KEY_FILE_ENVIRONMENT, sign
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the fork server forks as root")
 
@@ -57,14 +59,23 @@ def parent_of(pid: int) -> int:
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
 
 
-def started_forked(hub, name: str) -> int:
-    """Start ``name``'s server (the fork server up first); its pid."""
-    wait_for(lambda: fork_server_pid(hub), 120, "the fork server")
-    hub.create_user(name)
+def start_server(hub, name: str, forked: bool) -> int:
+    """Start ``name``'s server as a child of the fork server (up first) or, not ``forked``,
+    the ordinary way (the fork server ended first); its pid."""
+    if not forked:
+        wait_for(lambda: fork_server_pid(hub), 120, "the fork server")
+        os.kill(fork_server_pid(hub), signal.SIGKILL)
+    wait_for(lambda: bool(fork_server_pid(hub)) == forked, 120, "the fork server")
     hub.spawn(name)
     pid = hub.spawner_pid(name)
-    assert parent_of(pid) == fork_server_pid(hub), "the server was not forked"
+    assert (parent_of(pid) == fork_server_pid(hub)) == forked, "forked, or not, as asked"
     return pid
+
+
+def started_forked(hub, name: str) -> int:
+    """Make ``name`` and start their server from the fork server; its pid."""
+    hub.create_user(name)
+    return start_server(hub, name, forked=True)
 
 
 def memory_holds(pid: int, needle: bytes) -> bool:
@@ -140,6 +151,86 @@ def test_a_start_works_when_the_fork_server_is_gone(hub):
     hub.stop_server(name)
     # that start asked for a new fork server, and the next start is its child again
     started_forked(hub, "eve")
+
+
+SERVER_ENVIRONMENT = """
+import json, os
+try:
+    environ = open("/proc/{pid}/environ", "rb").read().decode(errors="replace")
+except PermissionError:
+    environ = None
+print(json.dumps({{"environ": environ, "key_file_left": os.path.exists({key_file!r})}}))
+"""
+
+
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "plain"])
+def test_a_kernel_cannot_read_its_servers_notification_key(hub, forked):
+    """The server's environment holds no notification key: not as root reads it, nor as a
+    notebook of the account does (a plain start's, where a forked server's is not even
+    readable to the account); the file that brought the key is gone, and the server has
+    the key."""
+    name = "kim" if forked else "kip"
+    hub.create_user(name)
+    pid = start_server(hub, name, forked)
+    key = hub.notify_key(name)
+    environment = server_environment(hub, name)  # read as root
+    assert KEY_ENVIRONMENT not in environment and key.hex() not in str(environment)
+    code = SERVER_ENVIRONMENT.format(pid=pid, key_file=environment[KEY_FILE_ENVIRONMENT])
+    seen = json.loads(run_in_kernel(hub, name, code, user_token(hub, name)))
+    assert not seen["key_file_left"]
+    if not forked:
+        assert f"JUPYTERHUB_USER={name}" in seen["environ"]  # the account reads it
+    if seen["environ"] is not None:
+        assert key.hex() not in seen["environ"] and f"{KEY_ENVIRONMENT}=" not in seen["environ"]
+    body = b'{"message": "the key arrived"}'
+    path = f"/user/{name}/{INGEST}"
+    headers = {"Authorization": sign(key, path, body, 60)}
+    delivered = requests.post(f"{hub.url}{path}", data=body, headers=headers, timeout=30)
+    assert delivered.status_code == 200, delivered.text
+    hub.stop_server(name)
+
+
+LAYOUT = {
+    "data": {"layout-restorer:data": {"main": {"dock": {"widgets": ["notebook:lesson.ipynb"]}}}},
+    "metadata": {"id": "default"},
+}
+THEMES = "@jupyterlab/apputils-extension:themes"
+
+
+def lab_api(hub, name: str, method: str, path: str, **kwargs) -> requests.Response:
+    """JupyterLab's own API on ``name``'s server (what the page calls as it is used)."""
+    return requests.request(
+        method,
+        f"{hub.url}/user/{name}/lab/api/{path}",
+        headers={"Authorization": f"token {hub.token}"},
+        timeout=30,
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "plain"])
+def test_jupyterlab_keeps_its_layout_and_settings(hub, forked):
+    """What JupyterLab saves as it is used (the layout of its tabs, a setting) is kept in
+    the student's home and comes back after their server restarts: a forked server as a
+    plain one (nothing of the fork server's home)."""
+    name = "lay" if forked else "lap"
+    hub.create_user(name)
+    start_server(hub, name, forked)
+    saved = lab_api(hub, name, "PUT", "workspaces/default", json=LAYOUT)
+    assert saved.status_code == 204, saved.text
+    dark = {"raw": '{"theme": "JupyterLab Dark"}'}
+    theme = lab_api(hub, name, "PUT", f"settings/{THEMES}", json=dark)
+    assert theme.status_code == 204, theme.text
+    assert (hub.home(name) / ".jupyter" / "lab" / "workspaces").is_dir()
+
+    hub.stop_server(name)
+    start_server(hub, name, forked)
+    layout = lab_api(hub, name, "GET", "workspaces/default")
+    assert layout.status_code == 200, layout.text
+    assert layout.json()["data"] == LAYOUT["data"]
+    settings = lab_api(hub, name, "GET", f"settings/{THEMES}")
+    assert settings.status_code == 200 and settings.json()["settings"]["theme"] == "JupyterLab Dark"
+    hub.stop_server(name)
 
 
 def progress_messages(hub, name: str, into: dict[str, list[str]]) -> None:

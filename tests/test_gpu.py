@@ -152,6 +152,7 @@ def gpu_hub():
         yield instance
 
 
+@pytest.mark.slow
 def test_the_inventory_is_on_the_settings_api_and_page(gpu_hub):
     status = gpu_hub.api("GET", "/labfleet/settings").json()["gpu"]
     assert status["enabled"] is True and "2 NVIDIA GPUs found" in status["detail"]
@@ -170,6 +171,7 @@ def test_the_inventory_is_on_the_settings_api_and_page(gpu_hub):
     assert sum("GPUs: 2 NVIDIA GPUs found" in line for line in gpu_hub.output) == 1
 
 
+@pytest.mark.slow
 def test_gpu_settings_are_validated_at_start():
     root = make_root("gpu-bad")
     bad = Hub(root, {"gpu": {"mode": "maybe"}}, name="gpu-bad")

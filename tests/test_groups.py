@@ -21,7 +21,7 @@ from jupyterhub.spawner import Spawner
 from labfleet.backends import docker_grants
 from labfleet.backends.links import sync_links
 from labfleet.environment import is_reserved
-from labfleet.groups import Mount, PropertiesError, Rules, check_properties, resolve
+from labfleet.groups import Mount, PropertiesError, Rules, check_properties, names, resolve
 
 RULES = Rules(
     protected=("/boot", "/dev", "/etc", "/proc", "/root", "/srv/labfleet-data", "/sys"),
@@ -165,8 +165,9 @@ def test_properties_are_normalised():
     [
         ({"mem_limt": "1G"}, "unknown properties mem_limt"),
         ({"priority": True}, "priority must be a whole number"),
-        ({"cpu_limit": 0}, "cpu_limit must be a number of CPUs above 0"),
+        ({"cpu_limit": 0}, "cpu_limit 0 is not a number of CPUs above 0"),
         ({"mem_limit": "lots"}, "mem_limit 'lots' is not a size"),
+        ({"mem_limit": "1M"}, "mem_limit '1M' is not a size of at least 64M"),
         ({"gpu": "yes"}, "gpu must be true or false"),
         ({"environment": {"PATH": "/x"}}, "reserved names: PATH"),
         ({"environment": {"JUPYTERHUB_API_TOKEN": "x"}}, "JUPYTERHUB_*"),
@@ -405,7 +406,7 @@ def test_bad_input_changes_nothing_and_names_every_problem(hub, gpu_class):
             "environment": {"HOME": "/tmp", "OK": "1"},
             "mounts": [
                 {"host": "/etc", "path": "etc", "mode": "rw"},
-                {"host": str(DATASETS), "path": "ro-data", "mode": "ro"},
+                {"host": str(DATASETS), "path": "../out", "mode": "ro"},
             ],
         },
     )
@@ -414,7 +415,7 @@ def test_bad_input_changes_nothing_and_names_every_problem(hub, gpu_class):
     assert message.startswith("Nothing was changed")
     assert "reserved names: HOME" in message and "JUPYTERHUB_*" in message
     assert "/etc is protected" in message
-    assert "the local backend cannot make a mount read-only" in message
+    assert "~/../out: path must be a folder inside the home" in message
     for body in ("not json", '["a list"]'):
         bad = group_api(hub, "PUT", "gpu-class", data=body)
         assert bad.status_code == 400 and bad.json()["message"]
@@ -530,6 +531,33 @@ def test_browser_puts_need_the_xsrf_token(hub, gpu_class):
     assert allowed.status_code == 200, allowed.text
 
 
+def test_new_group_names_follow_one_rule_on_jupyterhubs_routes(hub):
+    refused = hub.api("POST", "/groups/CS 101")  # as JupyterHub's admin page and ours post
+    assert refused.status_code == 400
+    said = refused.json()["message"]
+    assert said == f"Invalid group name 'CS 101': {names.RULE} (e.g. 'CS-101')."
+    assert hub.api("GET", "/groups/CS 101").status_code == 404
+    bulk = hub.api("POST", "/groups", json={"groups": ["fine-1", "kurs@uni.example"]})
+    assert bulk.status_code == 400 and "'kurs@uni.example'" in bulk.json()["message"]
+    assert hub.api("GET", "/groups/fine-1").status_code == 404  # none of them
+    assert hub.api("POST", "/groups/CS-101").status_code == 201
+    assert ("labfleet-tests", "CS-101") in hub.query(
+        "select actor, target from labfleet_audit_events where action = 'group.create'"
+    )
+
+
+def test_a_group_is_deleted_unless_labfleet_yaml_makes_it(hub):
+    kept = hub.api("DELETE", "/groups/course")
+    assert kept.status_code == 409 and "set in labfleet.yaml" in kept.json()["message"]
+    assert hub.api("POST", "/groups/leaving", json={"users": ["ana"]}).status_code == 201
+    assert hub.api("DELETE", "/groups/leaving").status_code == 204
+    assert hub.api("GET", "/groups/leaving").status_code == 404
+    assert hub.api("GET", "/users/ana").json()["groups"] == ["course"]  # ana stays
+    assert ("labfleet-tests", "leaving") in hub.query(
+        "select actor, target from labfleet_audit_events where action = 'group.delete'"
+    )
+
+
 def test_audit_records_who_changed_a_group(hub, gpu_class):
     rows = hub.query(
         "select actor, target from labfleet_audit_events where action = 'group.update'"
@@ -540,6 +568,7 @@ def test_audit_records_who_changed_a_group(hub, gpu_class):
 # -- a bad groups section stops the start ----------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_bad_groups_section_stops_startup_naming_the_problems(tmp_path):
     config = tmp_path / "labfleet.yaml"
     config.write_text(
@@ -555,7 +584,8 @@ def test_a_bad_groups_section_stops_startup_naming_the_problems(tmp_path):
                         "bad": {
                             "environment": {"USER": "x"},
                             "mounts": [{"host": "/", "path": "r"}],
-                        }
+                        },
+                        "CS 101": {"priority": 1},
                     }
                 },
             }
@@ -567,6 +597,7 @@ def test_a_bad_groups_section_stops_startup_naming_the_problems(tmp_path):
     )  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert re.search(
-        r"labfleet: key 'groups.properties': group bad: .*reserved names: USER", result.stderr
+        r"key 'groups.properties': group bad: .*reserved names: USER", result.stderr
     )
     assert "/ contains the protected" in result.stderr
+    assert "invalid group name 'CS 101'" in result.stderr

@@ -104,3 +104,30 @@ def test_escaped_usernames_get_separate_private_homes(hub):
         capture_output=True, text=True,
     )  # fmt: skip
     assert other.returncode != 0 and "Permission denied" in other.stderr
+
+
+def test_concurrent_starts_and_stops_of_one_server_each_get_an_answer(hub):
+    """Start and stop pressed at once, again and again: one wins, the others hear 409."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from harness import wait_for
+
+    hub.create_user("racer")
+    statuses = []
+    for _ in range(3):
+        with ThreadPoolExecutor(8) as pool:
+            calls = [pool.submit(hub.api, m, "/users/racer/server") for m in ("POST", "DELETE") * 4]
+            answers = [call.result() for call in calls]
+        statuses += [a.status_code for a in answers]
+        for answer in answers:
+            if answer.status_code == 409:
+                assert answer.json()["message"]
+        wait_for(
+            lambda: not hub.user("racer")["servers"].get("", {}).get("pending"), 120, "no pending"
+        )
+    assert set(statuses) <= {201, 202, 204, 409}, statuses
+    # the server is in one state or the other, and answers to the next press
+    if hub.user("racer")["servers"]:
+        hub.stop_server("racer")
+    hub.spawn("racer")
+    hub.stop_server("racer")

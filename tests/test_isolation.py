@@ -40,6 +40,7 @@ MAX_PROCESSES = 120
 CONNECTIONS_PER_ACCOUNT = 100
 # a folder outside every home, that root may write and students may not
 OUTSIDE = Path(f"/tmp/labfleet-outside-{secrets.token_hex(4)}")
+DELIMITED = ["a=b", "a&b", "a;b"]
 HUB_CONFIG = {
     "labfleet": {
         "volumes": {
@@ -52,6 +53,10 @@ HUB_CONFIG = {
         "load_groups": {
             "limited": {"users": ["hog"]},
             "sharing": {"users": ["planter", "opener", "passing"]},
+            "course": {"users": ["reader", "maintainer"]},
+            "course-staff": {"users": ["maintainer"]},
+            # names no new user may take any more, made by the configuration (as before)
+            "delimiters": {"users": DELIMITED},
         }
     },
     "groups": {"properties": {"limited": {"mem_limit": MEMORY_LIMIT, "cpu_limit": 0.5}}},
@@ -62,13 +67,29 @@ HUB_CONFIG = {
 
 def HUB_FILES(root: Path) -> dict:
     """A class's shared folder that every account may write (an admin's choice), mounted
-    for the group ``sharing`` at ~/shared."""
+    for the group ``sharing`` at ~/shared; a course folder, read-only for the group
+    ``course`` and read-write for ``course-staff`` (whose members are in both)."""
     shared = root / "shared"
     shared.mkdir()
     shared.chmod(0o777)
+    course = root / "course"
+    course.mkdir()
+    course.chmod(0o777)  # the file system would let anyone write: the mount must not
+    (course / "week1.md").write_text("Week 1\n")
     properties = HUB_CONFIG["groups"]["properties"]
     mount = {"host": str(shared), "path": "shared", "mode": "rw"}
-    return {"groups": {"properties": {**properties, "sharing": {"mounts": [mount]}}}}
+    read_only = {"host": str(course), "path": "course", "mode": "ro"}
+    read_write = {"host": str(course), "path": "course", "mode": "rw"}
+    return {
+        "groups": {
+            "properties": {
+                **properties,
+                "sharing": {"mounts": [mount]},
+                "course": {"mounts": [read_only]},
+                "course-staff": {"mounts": [read_write], "priority": 10},
+            }
+        }
+    }
 
 
 def account(hub, name: str) -> pwd.struct_passwd:
@@ -389,7 +410,7 @@ def test_nested_volume_links_never_follow_a_users_own_link(hub):
 # -- 6. names that broke routing -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["a=b", "a&b", "a;b"])
+@pytest.mark.parametrize("name", DELIMITED)
 def test_names_with_delimiters_reach_their_servers(hub, name):
     token = started(hub, name)
     server = hub.user(name)["server"]
@@ -414,7 +435,7 @@ PLANTED = """
 import os
 for name in ("ipykernel_launcher.py", "ipykernel.py", "sitecustomize.py", "IPython.py"):
     with open(os.path.expanduser(f"~/shared/{name}"), "w") as f:
-        f.write("import os; open(os.path.expanduser('~/shared/ran-as-' + str(os.getuid())), 'w')\\n")
+        f.write("import os; open(os.path.expanduser(f'~/shared/ran-as-{os.getuid()}'), 'w')\\n")
 print("planted")
 """
 
@@ -464,6 +485,38 @@ print([os.path.exists(f"{{d}}/{marker}") for d in ("/tmp", "/var/tmp", "/dev/shm
     hub.stop_server("hoarder")
     owner = started(hub, "hoarder")
     assert run_in_kernel(hub, "hoarder", look, owner).strip() == "[False, False, False]"
+
+
+COURSE_WRITE = """
+import os
+try:
+    with open(os.path.expanduser("~/course/{name}"), "w") as f:
+        f.write("mine")
+    print("written")
+except OSError as e:
+    print(e.errno)
+"""
+
+
+def test_a_read_only_course_folder_is_read_only_for_students_and_not_for_staff(hub):
+    import errno
+
+    reader = started(hub, "reader")
+    maintainer = started(hub, "maintainer")
+    read = "import os\nprint(open(os.path.expanduser('~/course/week1.md')).read().strip())"
+    assert run_in_kernel(hub, "reader", read, reader).strip() == "Week 1"
+    for attempt in ("answers.md", "week1.md"):
+        printed = run_in_kernel(hub, "reader", COURSE_WRITE.format(name=attempt), reader)
+        assert printed.strip() == str(errno.EROFS)
+    remount = "import subprocess\nprint(subprocess.run(['mount', '-o', 'remount,rw', "
+    remount += "__import__('os').path.expanduser('~/course')]).returncode)"
+    assert run_in_kernel(hub, "reader", remount, reader).strip() != "0"
+    # the staff write, through their own link, and students see it at once
+    printed = run_in_kernel(hub, "maintainer", COURSE_WRITE.format(name="week2.md"), maintainer)
+    assert printed.strip() == "written"
+    week2 = "import os\nprint(open(os.path.expanduser('~/course/week2.md')).read())"
+    assert run_in_kernel(hub, "reader", week2, reader).strip() == "mine"
+    assert not (hub.root / "course" / "answers.md").exists()
 
 
 def test_a_deleted_users_files_and_uid_go_with_them(hub):
@@ -558,6 +611,7 @@ def test_renaming_an_account_with_leftover_processes_answers_409(hub):
 # -- 8. leftover services --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_the_culler_ends_with_a_hub_that_crashed():
     with running_hub("crash") as crashed:
 

@@ -3,6 +3,7 @@ names, blank passwords, scoped tokens, sign-up floods, overlong requests."""
 
 from __future__ import annotations
 
+import re
 import statistics
 import threading
 import time
@@ -167,3 +168,106 @@ def test_jupyterhubs_own_user_routes_refuse_lookalikes_too(hub):
     renamed = hub.api("PATCH", "/users/max", json={"name": "lеna"})
     assert renamed.status_code == 400 and "looks like 'lena'" in renamed.json()["message"]
     assert hub.api("PATCH", "/users/max", json={"name": "maxine"}).status_code == 200
+
+
+# -- who is locked out, what a lockout tells, what names and passwords may hold ----------
+
+
+class FromAddress(requests.adapters.HTTPAdapter):
+    """Connections made from one address of 127.0.0.0/8: another client to the proxy."""
+
+    def __init__(self, address: str):
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, source_address=(self.address, 0), **kwargs)
+
+
+def browser_at(hub, address: str, headers: dict[str, str] | None = None) -> requests.Session:
+    """A browser at ``address`` on the login form (its XSRF cookie set)."""
+    session = requests.Session()
+    session.mount("http://", FromAddress(address))
+    session.headers.update(headers or {})
+    session.get(f"{hub.url}/hub/login", timeout=10).raise_for_status()
+    return session
+
+
+def test_a_locked_out_attacker_does_not_lock_the_student_out(hub):
+    password = create_account(hub, "student", [])
+    student = "127.0.0.2"
+    # the attacker claims the student's address too: the proxy replaces such headers
+    attacker = browser_at(hub, "127.0.0.3", {"X-Forwarded-For": student, "X-Real-Ip": student})
+    for _ in range(LIMIT):
+        assert hub.post_login(attacker, "student", "wrong-guess").status_code == 403
+    locked = hub.post_login(attacker, "student", password)
+    assert locked.status_code == 403 and "Too many failed logins" in locked.text
+    assert hub.post_login(browser_at(hub, student), "student", password).status_code == 302
+    # the attacker stays locked out, whatever the student does; the admin sees the lock
+    assert hub.post_login(attacker, "student", password).status_code == 403
+    assert accounts(hub)["student"]["locked_seconds"] > 0
+    unlock(hub, "student")
+    assert hub.post_login(attacker, "student", password).status_code == 302
+
+
+def test_a_lockout_does_not_tell_which_names_exist(hub):
+    create_account(hub, "known2", [])
+    attacker = browser_at(hub, "127.0.0.4")
+    said = {}
+    for name in ("known2", "nobody2"):
+        for _ in range(LIMIT):
+            answer = hub.post_login(attacker, name, "wrong-guess")
+        said[name] = (answer.status_code, re.findall(r"Too many failed logins[^<]*", answer.text))
+    assert said["known2"] == said["nobody2"] and said["known2"][1], said
+
+
+def test_a_name_only_token_does_not_see_who_is_an_admin(hub):
+    hub.create_user("plain")
+    narrow = user_token(hub, "admin", scopes=["list:users", "read:users:name"])
+    listed = hub.api("GET", "/users", token=narrow)
+    assert listed.status_code == 200 and "admin" in [u["name"] for u in listed.json()]
+    assert [u for u in listed.json() if "admin" in u] == []
+    one = hub.api("GET", "/users/admin", token=narrow).json()
+    assert one["name"] == "admin" and "admin" not in one
+    # reading users (or their roles) still shows it
+    full = user_token(hub, "admin", scopes=["read:users"])
+    assert hub.api("GET", "/users/admin", token=full).json()["admin"] is True
+
+
+def test_lookalike_and_invisible_names_are_refused(hub):
+    for name in ("vera", "lola"):
+        create_account(hub, name, [])
+    twins = {
+        "verɑ": "vera",  # Latin alpha
+        "ǀola": "lola",  # Latin letter dental click
+        "lo\u034fla": "lola",  # combining grapheme joiner
+        "lola\u2061": "lola",  # function application
+    }
+    created = labfleet_api(
+        hub, "POST", "/users", json={"usernames": [*twins, "ӏola", "kаte", "zoe\u2061x"]}
+    )
+    reasons = {r["username"]: r["reason"] for r in created.json()["rejected"]}
+    for name, twin in twins.items():
+        assert f"looks like {twin!r}" in reasons[name], reasons
+    # Cyrillic palochka or а among Latin letters; an invisible character
+    for name in ("ӏola", "kаte", "zoe\u2061x"):
+        assert "letters and digits of one script" in reasons[name], reasons
+    assert created.json()["created"] == []
+    # JupyterHub's own route, as its admin page posts
+    refused = hub.api("POST", "/users", json={"usernames": ["kаte"]})
+    assert refused.status_code == 400 and "one script" in refused.json()["message"]
+    fine = ["o.brien", "Ünïcode", "a-b_c@x.org", "иван", "山田たろう", "δήμος"]
+    created = labfleet_api(hub, "POST", "/users", json={"usernames": fine})
+    assert [c["username"] for c in created.json()["created"]] == [
+        unicodedata.normalize("NFC", n).lower() for n in fine
+    ], created.text
+
+
+def test_invisible_and_control_passwords_are_refused(hub):
+    create_account(hub, "ghost", [])
+    for password in ["\u200b" * 8, "\x00" * 8, "amber\x00forest", "amber\u2061forest",
+                     "\u3164" * 8]:  # fmt: skip
+        response = labfleet_api(hub, "POST", "/users/ghost/password", json={"password": password})
+        assert response.status_code == 400, repr(password)
+        assert "control or invisible characters" in response.json()["message"]
+    assert hub.post_login(browser_at(hub, "127.0.0.5"), "ghost", "").status_code == 403

@@ -3,8 +3,11 @@ late starters, the culler's warning, the CLI, who may send, and attacks on the t
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import signal
+import threading
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -13,6 +16,7 @@ import requests
 from harness import (
     SPAWN_TIMEOUT,
     audit_rows,
+    get_file,
     labfleet_api,
     run_in_kernel,
     run_labfleet,
@@ -22,6 +26,7 @@ from harness import (
 )
 
 from labfleet.notify import tickets
+from labfleet.singleuser.material import ROUTE as MATERIAL_ROUTE
 
 HUB_CONFIG = {
     "notifications": {"timeout": 2, "replay_minutes": 10},
@@ -277,12 +282,6 @@ def test_the_page_is_for_those_who_may_broadcast(hub):
 # -- attacks on the tickets --------------------------------------------------------------
 
 
-def key_of(hub, user: str) -> bytes:
-    """The key the hub gives the server of ``user`` (derived, as root, from the hub's secret)."""
-    cookie_secret = bytes.fromhex((hub.data_dir / "hub" / "cookie_secret").read_text().strip())
-    return tickets.server_key(tickets.hub_secret(cookie_secret), f"/user/{user}/")
-
-
 def post_ingest(hub, user: str, header: str, body: bytes, path: str | None = None):
     return requests.post(
         f"{hub.url}{path or f'/user/{user}/{tickets.INGEST}'}",
@@ -295,7 +294,7 @@ def post_ingest(hub, user: str, header: str, body: bytes, path: str | None = Non
 def test_a_ticket_admits_one_message_to_one_server_once(hub):
     body = b'{"message": "forged?"}'
     path = f"/user/alice/{tickets.INGEST}"
-    ticket = tickets.sign(key_of(hub, "alice"), path, body, 60)
+    ticket = tickets.sign(hub.notify_key("alice"), path, body, 60)
     # alice, holding a ticket meant for her server, tries it elsewhere
     assert post_ingest(hub, "bob", ticket, body).status_code == 403
     assert post_ingest(hub, "alice", ticket, b'{"message": "other text"}').status_code == 403
@@ -305,7 +304,7 @@ def test_a_ticket_admits_one_message_to_one_server_once(hub):
     assert contents.status_code == 403
     assert post_ingest(hub, "alice", ticket, body).status_code == 200
     assert post_ingest(hub, "alice", ticket, body).status_code == 403  # replayed
-    expired = tickets.sign(key_of(hub, "alice"), path, body, 60, now=time.time() - 120)
+    expired = tickets.sign(hub.notify_key("alice"), path, body, 60, now=time.time() - 120)
     assert post_ingest(hub, "alice", expired, body).status_code == 403
     wrong_key = tickets.sign(b"0" * 32, path, body, 60)
     assert post_ingest(hub, "alice", wrong_key, body).status_code == 403
@@ -314,21 +313,100 @@ def test_a_ticket_admits_one_message_to_one_server_once(hub):
 
 def test_no_kernel_inherits_the_servers_key(hub):
     token = user_token(hub, "alice")
+    names = (tickets.KEY_ENVIRONMENT, tickets.KEY_FILE_ENVIRONMENT)
     printed = run_in_kernel(
-        hub, "alice", f"import os; print(repr(os.environ.get({tickets.KEY_ENVIRONMENT!r})))", token
+        hub, "alice", f"import os; print([os.environ.get(n) for n in {names!r}])", token
     )
-    assert printed.strip() == "None"
+    assert printed.strip() == "[None, None]"
+
+
+def sign_for(key: bytes, user: str, route: str, body: bytes) -> str:
+    return tickets.sign(key, f"/user/{user}/{route}", body, 60)
+
+
+def test_the_key_of_an_earlier_start_is_refused(hub):
+    hub.spawn("carol")
+    earlier = hub.notify_key("carol")
+    hub.stop_server("carol")
+    assert "notify_nonce" not in hub.spawner_state("carol")  # forgotten at the stop
+    hub.spawn("carol")
+    try:
+        body = b'{"message": "from an earlier start"}'
+        refused = post_ingest(hub, "carol", sign_for(earlier, "carol", tickets.INGEST, body), body)
+        assert refused.status_code == 403
+        current = sign_for(hub.notify_key("carol"), "carol", tickets.INGEST, body)
+        assert post_ingest(hub, "carol", current, body).status_code == 200
+    finally:
+        hub.stop_server("carol")
+
+
+def test_a_deleted_users_key_admits_nothing_to_the_next_user_of_the_name(hub):
+    """The key the deleted ziggy held neither notifies nor writes files into the home of the
+    next ziggy; the new server's own key does."""
+    hub.create_user("ziggy")
+    hub.spawn("ziggy")
+    old = hub.notify_key("ziggy")
+    gone = labfleet_api(hub, "DELETE", "/users/ziggy/account", json={"delete_volumes": True})
+    assert gone.status_code == 200, gone.text
+    hub.create_user("ziggy")
+    hub.spawn("ziggy")
+    planted = base64.b64encode(b"planted by the old key").decode()
+    material = json.dumps(
+        {"folder": "", "files": [{"path": "planted.txt", "content": planted, "earlier": []}]}
+    ).encode()
+    message = b'{"message": "from the deleted ziggy"}'
+    for route, body in ((MATERIAL_ROUTE, material), (tickets.INGEST, message)):
+        header = sign_for(old, "ziggy", route, body)
+        answer = post_ingest(hub, "ziggy", header, body, path=f"/user/ziggy/{route}")
+        assert answer.status_code == 403, (route, answer.text)
+    assert get_file(hub, "ziggy", "planted.txt").status_code == 404
+    new = sign_for(hub.notify_key("ziggy"), "ziggy", tickets.INGEST, message)
+    assert post_ingest(hub, "ziggy", new, message).status_code == 200
 
 
 def test_servers_started_before_a_hub_restart_still_take_broadcasts(hub):
-    """Their keys derive from the cookie secret: the restarted hub signs for them as before,
-    with no key file of its own (as a hub pod, whose own disk goes with it)."""
+    """Their keys derive from the cookie secret and the nonce of their start, which the hub
+    keeps in their state: the restarted hub signs for them as before, with no key file of
+    its own (as a hub pod, whose own disk goes with it)."""
     assert not (hub.data_dir / "hub" / "notify_secret").exists()
     hub.proc.send_signal(signal.SIGKILL)  # the servers go on, and are adopted at the start
     hub.proc.wait()
     hub.start()
     answer = broadcast(hub, message="After the restart", recipients={"users": ["alice"]})
     assert results_of(answer.json()) == {"alice": "delivered"}, answer.text
+
+
+def test_a_broadcast_a_crash_cut_short_is_marked_interrupted_at_the_next_start(hub):
+    """Not sent again: which servers showed it is unknown (no result was kept yet)."""
+    pid = hub.spawner_pid("dave")
+    os.kill(pid, signal.SIGSTOP)  # the delivery waits for dave's server: the hub dies then
+
+    def send() -> None:
+        try:
+            broadcast(hub, message="Cut short", recipients={"users": ["alice", "dave"]})
+        except requests.ConnectionError:
+            pass  # the hub died before it answered
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        query = "select id from labfleet_broadcasts where message = 'Cut short' and status = ?"
+        ((row_id,),) = wait_for(lambda: hub.query(query, "sending"), 10, "the delivery")
+        hub.proc.send_signal(signal.SIGKILL)
+        hub.proc.wait()
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        sender.join()
+    hub.start()
+
+    def marked() -> dict | None:
+        answer = labfleet_api(hub, "GET", f"/notifications/{row_id}").json()
+        return answer if answer["status"] != "sending" else None
+
+    answer = wait_for(marked, 30, "the hub's start to mark the broadcast")
+    assert (answer["status"], answer["results"]) == ("interrupted", [])
+    assert [n["message"] for n in received(hub, "alice")].count("Cut short") <= 1
+    assert "marked interrupted" in "".join(hub.output)
 
 
 # -- the culler's warning -------------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from harness import audit_rows, get_file, panel, put_file, user_token
 
 HUB_CONFIG = {
+    "labfleet": {"users_reset_home": True},
     "culling": {"idle_timeout": 3600, "max_extension_hours": 4},
     # the cache volume is mounted at ~/.cache: let the contents API reach it
     "spawner": {"args": ["--ContentsManager.allow_hidden=True"]},
@@ -76,6 +77,54 @@ def test_logs_show_what_the_server_printed(hub, erin):
         assert response.status_code == 400 and "tail" in response.json()["message"]
 
 
+def test_logs_are_in_words_for_their_user(hub, erin):
+    """Erin reads her server's progress and her own errors in words: not the lines as
+    printed, which hold host paths and the requests of others (the admin's uploads)."""
+    raw = panel(hub, "GET", erin, "logs", params={"tail": 400}).json()
+    assert raw["raw"] is True
+    assert any("(labfleet-tests@" in line for line in raw["lines"])
+    assert any(f"local directory: {hub.home(erin)}" in line for line in raw["lines"])
+
+    own = panel(hub, "GET", erin, "logs", token=user_token(hub, erin), params={"tail": 400})
+    words = own.json()
+    assert words["raw"] is False
+    assert any(line.endswith("Your server is running.") for line in words["lines"])
+    assert any(line.endswith("Received workspace/kept.txt.") for line in words["lines"])
+    shown = "\n".join(words["lines"])
+    assert "labfleet-tests" not in shown and "@127.0.0.1" not in shown
+    assert str(hub.root) not in shown
+
+
+def test_server_output_in_words():
+    from labfleet.server_output import in_words
+
+    printed = [
+        "[I 2026-01-31 10:00:01.000 ServerApp] Serving notebooks from local directory: /srv/v/ann",
+        "[I 2026-01-31 10:00:02.000 ServerApp] Jupyter Server 2.14.0 is running at:",
+        "[I 2026-01-31 10:00:03.000 ServerApp] 200 PUT /user/ann/api/x (admin@127.0.0.1) 2.00ms",
+        "[W 2026-01-31 10:00:04.000 ServerApp] 500 PUT /user/ann/api/y (admin@127.0.0.1) 2.00ms",
+        "[E 2026-01-31 10:00:05.000 ServerApp] 500 PUT /user/ann/lab/api/workspaces/default"
+        "?t=1 (ann@127.0.0.1) 3.10ms",
+        "[E 2026-01-31 10:00:06.000 ServerApp] Permission denied: '/nonexistent/.jupyter/ws'",
+        "[I 2026-01-31 10:00:07.000 ServerApp] Kernel started: 3f2a, name: python3",
+        "Traceback (most recent call last):",
+        '  File "/srv/labfleet/users-env/lib/python3.11/x.py", line 1, in <module>',
+        "ModuleNotFoundError: No module named 'pandsa'",
+        "[I 2026-01-31 10:00:08.000 ServerApp] Saving file at /day1/quiz.ipynb",
+        "[I 2026-01-31 10:00:09.000 ServerApp] Shutting down 1 kernel",
+    ]
+    assert in_words(printed, "ann") == [
+        "10:00:01  Your server is starting.",
+        "10:00:02  Your server is running.",
+        "10:00:05  Error: your server could not answer PUT /lab/api/workspaces/default (500).",
+        "10:00:06  Error: Permission denied: 'ws'",
+        "10:00:07  A kernel started.",
+        "10:00:07  Error: ModuleNotFoundError: No module named 'pandsa'",
+        "10:00:08  Saved day1/quiz.ipynb.",
+        "10:00:09  Your server is stopping.",
+    ]
+
+
 def test_a_second_operation_while_one_runs_gets_409(hub, erin):
     token = user_token(hub, erin)
     answers: list = []
@@ -135,6 +184,18 @@ def test_reset_home_keeps_the_other_volumes(hub, erin):
     assert get_file(hub, erin, "workspace/kept.txt").json()["content"] == "in workspace/"
     assert get_file(hub, erin, ".cache/kept.txt").json()["content"] == "in .cache/"
     assert ("labfleet-tests", "erin", "ok") in audit_events(hub, "volumes.reset")
+
+
+def test_a_user_resets_their_own_home_when_the_setting_allows(hub, erin):
+    """labfleet.users_reset_home is on here (off by default: see test_permissions)."""
+    token = user_token(hub, erin)
+    hub.stop_server(erin)
+    listed = panel(hub, "GET", erin, "volumes", token=token).json()["volumes"]
+    assert all(v["resettable"] for v in listed)
+    done = panel(hub, "DELETE", erin, "volumes", token=token, json={"volumes": ["home"]})
+    assert done.status_code == 200, done.text
+    assert ("erin", "erin", "ok") in audit_events(hub, "volumes.reset")
+    hub.spawn(erin)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import requests
 from browser import STEP_TIMEOUT, log_in, needs_chromium, shot
-from harness import accounts, labfleet_api, login_status, user_token, wait_for
+from harness import accounts, audit_rows, labfleet_api, login_status, user_token, wait_for
 
 CLASS = [f"s{i:02d}" for i in range(1, 31)]
 MANY = 2000
@@ -78,6 +78,20 @@ def test_bulk_actions_on_a_class_of_30(hub, page, klass):
     expect(page.locator("#lf-range")).to_have_text("1–3 of 3")
     expect(rows.first.locator(".lf-server-state")).to_have_text("running")
     shot(page, "people.png", full_page=True)
+
+    # the class restarted three times in a row: nine restarts by one admin within a minute,
+    # none refused by the limit that holds a user restarting their own server
+    pids = {name: hub.spawner_pid(name) for name in CLASS[:3]}
+    restart = bulk.get_by_role("button", name="Restart in place…")
+    for _ in range(3):
+        restart.click()
+        expect(modal).to_contain_text("Restart 3 servers?")
+        modal.get_by_role("button", name="Restart", exact=True).click()
+        expect(restart).to_be_enabled(timeout=STEP_TIMEOUT)
+        expect(page.locator(".lf-alerts")).to_contain_text("Restarted 3 servers")
+    assert all(hub.spawner_pid(name) != pids[name] for name in CLASS[:3])
+    restarts = [row for row in audit_rows(hub, "server.restart") if row[1] in CLASS[:3]]
+    assert [(actor, result) for actor, _, result, _ in restarts] == [("admin", "ok")] * 9
     bulk.get_by_role("button", name="Stop servers").click()
     expect(page.locator(".lf-alerts")).to_contain_text("Stopped 3 servers", timeout=STEP_TIMEOUT)
     for name in CLASS[:3]:

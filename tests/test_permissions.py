@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 import requests
-from harness import caller_tokens
+from harness import caller_tokens, create_account, labfleet_api, user_token
+
+# the instructors get two platform pages by a setting (no role written by hand)
+HUB_CONFIG = {"workshop": {"instructor_pages": ["activity", "notifications"]}}
 
 # (method, route, body, status when authorized: the server of "owner" is stopped)
 ROUTES = [
@@ -73,3 +76,44 @@ def test_admin_panel_page_of_a_user(hub, tokens):
     assert page.status_code == 200
     assert '<h1 class="h3">owner</h1>' in page.text and "data-labfleet-panel" in page.text
     assert session.get(f"{hub.url}/hub/labfleet/users/nobody/panel", timeout=30).status_code == 404
+
+
+def test_only_an_admin_resets_a_users_home_by_default(hub, tokens):
+    """labfleet.users_reset_home is off: the owner resets their cache, not their home."""
+    url = f"{hub.url}/hub/api/labfleet/users/owner/volumes"
+    own = {"Authorization": f"token {tokens['self']}"}
+    listed = requests.get(url, headers=own, timeout=30).json()["volumes"]
+    assert {v["name"]: v["resettable"] for v in listed} == {
+        "home": False, "workspace": True, "cache": True,
+    }  # fmt: skip
+    refused = requests.delete(url, json={"volumes": ["cache", "home"]}, headers=own, timeout=30)
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "status": 403,
+        "message": "Only an admin can reset Home (every file in it is lost): ask one; your "
+        "other volumes you may reset yourself",
+    }
+    admin = {"Authorization": f"token {tokens['admin']}"}
+    assert all(v["resettable"] for v in requests.get(url, headers=admin, timeout=30).json()[
+        "volumes"])  # fmt: skip
+    done = requests.delete(url, json={"volumes": ["home"]}, headers=admin, timeout=30)
+    assert done.status_code == 200, done.text
+
+
+def test_instructors_get_the_pages_the_setting_names(hub, tokens):
+    """workshop.instructor_pages: [activity, notifications] gives the instructors' group
+    those pages and their API, and nothing else of an admin's."""
+    password = create_account(hub, "teach", ["instructors"])
+    teacher = user_token(hub, "teach")
+    for route in ("/activity", "/notifications"):
+        assert labfleet_api(hub, "GET", route, token=teacher).status_code == 200
+        assert labfleet_api(hub, "GET", route, token=tokens["other user"]).status_code == 403
+    assert labfleet_api(hub, "GET", "/audit", token=teacher).status_code == 403
+    assert labfleet_api(hub, "GET", "/users/owner/logs", token=teacher).status_code == 404
+    session, login = hub.login("teach", password)
+    assert login.status_code == 302
+    home = session.get(f"{hub.url}/hub/home", timeout=30).text
+    assert 'href="/hub/labfleet/activity"' in home and 'href="/hub/labfleet/notifications"' in home
+    assert 'href="/hub/labfleet/audit"' not in home
+    for page in ("activity", "notifications"):
+        assert session.get(f"{hub.url}/hub/labfleet/{page}", timeout=30).status_code == 200

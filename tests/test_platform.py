@@ -276,6 +276,7 @@ def url_hub():
         yield instance
 
 
+@pytest.mark.slow
 def test_missing_files_are_start_up_warnings_naming_the_path(url_hub):
     path = url_hub.root / "missing" / "lab-logo.png"
     assert any(f"branding.lab_logo: {path} does not exist" in line for line in url_hub.start_output)
@@ -289,6 +290,7 @@ def test_missing_files_are_start_up_warnings_naming_the_path(url_hub):
     }
 
 
+@pytest.mark.slow
 def test_urls_are_linked_as_they_are(url_hub):
     login = requests.get(f"{url_hub.url}/hub/login", timeout=30).text
     assert 'src="https://example.org/brand/logo.svg"' in login

@@ -15,6 +15,7 @@ from harness import (
     put_file,
     run_labfleet,
     running_hub,
+    use_server,
 )
 from postgres import postgres_database, skip_without_postgres
 from sqlalchemy import create_engine, inspect, text
@@ -50,6 +51,7 @@ def test_accounts_servers_volumes_broadcasts_activity_and_events(hub):
     assert get_file(hub, "pia", "kept.txt").json()["content"] == "in postgres"
     sent = labfleet_api(hub, "POST", "/notifications", json={"message": "From PostgreSQL"})
     assert [(r["username"], r["delivered"]) for r in sent.json()["results"]] == [("pia", True)]
+    use_server(hub, "pia")  # her own use makes her active
     assert labfleet_api(hub, "POST", "/activity/sample").json()["running"] == 1
     (row,) = labfleet_api(hub, "GET", "/activity", params={"search": "pia"}).json()["users"]
     assert row["state"] == "active" and row["score"] > 0
@@ -73,6 +75,7 @@ def test_a_restart_keeps_the_records(hub):
     assert hub.user("pia")["name"] == "pia"
 
 
+@pytest.mark.slow
 def test_a_sqlite_hub_moves_to_postgresql():
     with postgres_database() as target:
         old = Hub(make_root("from-sqlite"), name="from-sqlite")

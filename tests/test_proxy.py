@@ -75,6 +75,13 @@ def test_bodies_past_the_limit_never_reach_a_server(hub):
     # below the limit the server itself answers (it wants a token)
     small = requests.put(url, data=b"x" * (LIMIT // 2), timeout=60)
     assert small.status_code == 403, small.text
+    # a chunked body below the limit reaches the server whole
+    body = json.dumps({"type": "file", "format": "text", "content": "y" * 300_000}).encode()
+    pieces = iter([body[i : i + 65536] for i in range(0, len(body), 65536)])
+    token = {"Authorization": f"token {user_token(hub, 'bulky')}"}
+    saved = requests.put(url, data=pieces, headers=token, timeout=60)
+    assert saved.status_code in (200, 201), saved.text
+    assert requests.get(url, headers=token, timeout=60).json()["size"] == 300_000
     hub.stop_server("bulky")
 
 

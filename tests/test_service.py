@@ -112,6 +112,7 @@ def test_a_second_hub_on_the_same_data_directory_touches_nothing(hub):
     hub.stop_server("eve")
 
 
+@pytest.mark.slow
 def test_the_hub_stops_promptly_when_started_with_sigint_ignored():
     """From a script or in the background SIGINT is ignored, and so by what the hub starts:
     the culler used to wait out the hub's timeouts (30 s and more)."""
@@ -214,6 +215,7 @@ def test_without_systemd_the_install_says_how_to_start_the_hub(hub):
     assert "does not run systemd" in refused.stderr and "labfleet up --config" in refused.stderr
 
 
+@pytest.mark.slow
 def test_a_proxy_started_apart_keeps_every_route_while_the_hub_restarts():
     """As labfleet-proxy.service does: Caddy runs apart, the hub adopts it and comes and goes,
     the public port and the users' servers stay reachable."""

@@ -168,3 +168,37 @@ def test_only_the_entry_points_read_the_environment():
     readers = environment_readers()
     assert "labfleet.cli" in readers  # it sees them
     assert readers <= READS_ENVIRONMENT
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def test_no_test_module_imports_another():
+    """Shared helpers live in helper modules (harness, browser, notebooks, ...), so that a
+    test module runs alone and its tests are collected once."""
+    crossing = []
+    for module in sorted(TESTS.glob("test_*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            crossing += [f"{module.name} imports {n}" for n in names if n.startswith("test_")]
+    assert crossing == []
+
+
+def test_the_fast_tier_starts_no_hub():
+    """A test that takes a hub, a browser or a page is of the slow tier by itself (conftest);
+    the fast tier refuses to start a hub at all (harness.Hub.start)."""
+    import conftest
+    import harness
+
+    assert {"hub", "browser", "page"} <= conftest.SLOW_FIXTURES
+    hub = harness.Hub.__new__(harness.Hub)
+    before, harness.FAST_TIER = harness.FAST_TIER, True
+    try:
+        with pytest.raises(RuntimeError, match="mark it @pytest.mark.slow"):
+            hub.start()
+    finally:
+        harness.FAST_TIER = before

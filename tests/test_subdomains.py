@@ -93,6 +93,7 @@ def log_in_as_admin(page, hub_url: str, hub: Hub) -> None:
     page.wait_for_url(f"{hub_url}/hub/home")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.geteuid() != 0, reason="users are isolated only when labfleet is root")
 def test_the_start_warns_when_isolated_servers_share_the_hubs_origin(shared, separate):
     warning = "servers share the hub's origin"
@@ -100,6 +101,7 @@ def test_the_start_warns_when_isolated_servers_share_the_hubs_origin(shared, sep
     assert not any(warning in line for line in separate.start_output)
 
 
+@pytest.mark.slow
 def test_each_server_answers_on_its_own_host_only(separate):
     token = user_token(separate, "alice")
     headers = {"Authorization": f"token {token}"}
@@ -140,6 +142,7 @@ def test_a_page_of_a_server_on_its_own_origin_cannot_act_as_the_admin(separate, 
     assert stolen_tokens(separate) == []
 
 
+@pytest.mark.slow
 def test_a_users_own_jupyter_config_is_not_loaded(shared):
     """disable_user_config: a student's ~/.jupyter cannot change what her server sends."""
     token = user_token(shared, "alice")
@@ -163,6 +166,7 @@ def test_a_users_own_jupyter_config_is_not_loaded(shared):
     assert "default-src *" not in answer.headers["Content-Security-Policy"]
 
 
+@pytest.mark.slow
 def test_a_broadcast_reaches_a_server_on_its_own_host(separate):
     """Delivered at alice.hub.localhost, as her browser reaches her server."""
     sent = separate.api("POST", "/labfleet/notifications", json={"message": "On my own host"})
@@ -177,6 +181,7 @@ def test_a_broadcast_reaches_a_server_on_its_own_host(separate):
     assert [n["message"] for n in shown] == ["On my own host"]
 
 
+@pytest.mark.slow
 def test_servers_started_before_a_change_of_subdomain_host_are_stopped():
     """A server adopted across a change of hub.subdomain_host would keep the origins (and
     cookies) it was started for: the hub stops it instead."""
@@ -198,6 +203,7 @@ def test_servers_started_before_a_change_of_subdomain_host_are_stopped():
         instance.cleanup()
 
 
+@pytest.mark.slow
 def test_the_hubs_pages_and_cookies_stay_on_the_hubs_host(separate):
     """A user's host never serves the hub's login page (a victim logging in there would hand
     the session to the student's page), and the hub's cookies are the hub host's alone."""

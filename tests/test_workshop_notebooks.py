@@ -8,8 +8,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from labfleet.singleuser.material import kept_name
-from labfleet.workshop import events, handout, notebooks
+from labfleet.singleuser.material import beside_name
+from labfleet.workshop import events, handout, notebooks, render
+from labfleet.workshop.limits import EventBudget
 
 
 def cell(source, count=None, outputs=(), cell_id=None, kind="code"):
@@ -104,6 +105,79 @@ def test_content_over_the_limit_is_dropped_with_the_reason():
     assert kept.content == content
 
 
+def test_the_hubs_time_is_kept_not_the_clients():
+    event = events.parse_event({"path": "a.ipynb", "timestamp": "2001-01-01T00:00Z"}, NOW, 1024)
+    assert event.timestamp == NOW
+
+
+def test_a_minute_holds_so_many_events_and_bytes_per_user():
+    budget = EventBudget(events=3, kib=1)
+    assert [budget.take("ana", 10, now=t) for t in (0, 1, 2)] == [None] * 3
+    reason, wait = budget.take("ana", 10, now=30)
+    assert "at most 3 events a minute" in reason and wait == 30
+    assert budget.take("ben", 10, now=30) is None  # each user has a minute of their own
+    assert budget.take("ana", 10, now=60) is None  # the first event left the minute
+    sizes = EventBudget(events=0, kib=1)  # 0: no limit on the count
+    assert sizes.take("ana", 2000, now=0) is None  # one event over the rest still passes
+    reason, wait = sizes.take("ana", 1, now=10)
+    assert "at most 1 KiB of events a minute" in reason and wait == 50
+    assert EventBudget(0, 0).take("ana", 10**9, now=0) is None
+
+
+def test_malformed_notebooks_still_give_a_tail_and_changes():
+    odd = {"cells": [
+        {"cell_type": "code", "source": [["nested"], "x = 1"], "execution_count": 2,
+         "outputs": [5, {"output_type": "error", "traceback": 7, "ename": {}, "evalue": "boom"},
+                     {"output_type": "display_data", "data": ["text/plain"]}]},
+        {"cell_type": {"a": 1}, "id": {"not": "a string"}, "outputs": "abc",
+         "execution_count": "3"},
+        "not a cell",
+    ]}  # fmt: skip
+    tail = notebooks.tail(odd, 10, 5)
+    assert [c["source"] for c in tail] == ["x = 1", ""]
+    assert [o["text"] for o in tail[0]["outputs"]] == [": boom", ""]
+    assert tail[1]["cell_type"] is None and tail[1]["execution_count"] is None
+    assert notebooks.last_failure(odd) == notebooks.Failure(0, "", "boom")
+    assert [c["change"] for c in notebooks.changes(odd, odd)] == ["same", "same"]
+
+
+def test_json_nested_too_deep_is_no_notebook():
+    with pytest.raises(ValueError, match="not a notebook"):
+        notebooks.parse("[" * 100_000 + "]" * 100_000)
+
+
+@pytest.mark.parametrize(
+    "notebook, says",
+    [
+        ("[" * 100_000 + "]" * 100_000, "RecursionError"),
+        (json.dumps({**nb(cell("x", cell_id="bad id!")), "nbformat_minor": 5}), "does not match"),
+        (json.dumps(nb(cell("![a](attachment:gone.png)", kind="markdown"))), "missing attachment"),
+    ],
+)
+def test_a_notebook_nbconvert_cannot_render_cannot_be_shown(notebook, says):
+    with pytest.raises(ValueError, match=f"the notebook cannot be shown: .*{says}"):
+        render.to_html(notebook)
+
+
+def test_the_rendered_page_keeps_no_script_and_says_so():
+    image = {"output_type": "display_data", "data": {"image/png": "x"},
+             "metadata": {"image/png": {"width": "1 onerror=alert(1)"}}}  # fmt: skip
+    page = render.to_html(json.dumps(nb(
+        cell("[a](javascript:alert(2)) [b](JavaScript&#58;alert(3)) [c](data:text/html,x)",
+             kind="markdown"),
+        cell("plot()", 1, [image]),
+    )))  # fmt: skip
+    head = page[page.index("<head>") : page.index("</head>")]
+    assert head.startswith(f'<head>\n<meta http-equiv="Content-Security-Policy" '
+                           f'content="{render.PAGE_POLICY}">')  # fmt: skip
+    assert "default-src 'none'" in render.PAGE_POLICY and "script" not in render.PAGE_POLICY
+    body = page[page.index("<body") :].lower()
+    for gone in ("<script", "onerror", "javascript", "data:text"):
+        assert gone not in body, gone
+    assert "<script" not in head
+    assert 'src="data:image/png;base64,x" width="1">' in page  # the image stays
+
+
 @pytest.mark.parametrize("path", ["../x", "a/../../x", "/", "", "a/\0b"])
 def test_paths_stay_in_the_home(path):
     with pytest.raises(ValueError):
@@ -131,7 +205,23 @@ def test_a_hand_out_is_checked_and_decoded():
         )
 
 
-def test_a_changed_copy_is_kept_under_a_name_that_says_so():
-    moment = datetime(2026, 3, 2, 9, 30, 5, tzinfo=timezone.utc).timestamp()
-    assert kept_name("day1/intro.ipynb", moment) == "day1/intro.mine-20260302-093005.ipynb"
-    assert kept_name("Makefile", moment) == "Makefile.mine-20260302-093005"
+def test_a_new_version_goes_beside_the_participants_file_under_a_name_that_says_so():
+    stamp = "2026-03-02-0930"
+    assert beside_name("day1/intro.ipynb", stamp) == "day1/intro.new-2026-03-02-0930.ipynb"
+    assert beside_name("Makefile", stamp) == "Makefile.new-2026-03-02-0930"
+    assert beside_name(".bashrc", stamp) == ".bashrc.new-2026-03-02-0930"
+    assert beside_name("day1/intro.ipynb", stamp, 2) == "day1/intro.new-2026-03-02-0930-2.ipynb"
+
+
+def test_a_participant_is_told_what_arrived_and_where():
+    written = [{"path": "a/one.py", "outcome": "written"}, {"path": "a/two.csv", "outcome": "same"}]
+    assert handout.notice(written) == ("New from your instructor: a/one.py.", "a/one.py")
+    many = [{"path": f"f{i}.txt", "outcome": "written"} for i in range(5)]
+    assert handout.notice(many)[0] == "New from your instructor: f0.txt, f1.txt, f2.txt and 2 more."
+    beside = [{"path": "a/task.py", "outcome": "beside", "beside": "a/task.new-x.py"}]
+    text, opened = handout.notice(beside + written)
+    assert text == ("A new version of a/task.py from your instructor is beside yours, at "
+                    "a/task.new-x.py. Your file is unchanged. Also new: a/one.py.")  # fmt: skip
+    assert opened == "a/task.new-x.py"
+    nothing_new = [{"path": "a", "outcome": "same"}, {"path": "b", "outcome": "failed"}]
+    assert handout.notice(nothing_new) is None

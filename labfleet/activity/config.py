@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from traitlets import Bool, Float, Integer
 from traitlets.config import Configurable
+
+from ..db.models import ActivitySample, ActivityWeight
+from ..db.user_rows import UserColumn
 
 
 class Activity(Configurable):
     """How often users are sampled, how their score is made, how long samples are kept."""
+
+    user_rows: ClassVar = (
+        UserColumn(ActivitySample, "user_id", keyed="id"),
+        UserColumn(ActivityWeight, "user_id", keyed="id"),
+    )
 
     enabled = Bool(True, help="Sample users' activity and measure running servers.").tag(
         config=True
@@ -18,10 +28,12 @@ class Activity(Configurable):
     ).tag(config=True)
 
     inactive_after = Integer(
-        3600,
-        min=60,
-        help="Seconds after a user's last activity (JupyterHub's, from their server and "
-        "the hub) when they count as inactive.",
+        600,
+        min=120,
+        help="Seconds after a user's own last activity when they count as inactive: the "
+        "activity window (a class wants minutes). Their own: their use of their running "
+        "server, which it checks with the hub at least every half of this window, and of "
+        "their API tokens; not a start or stop of their server, nor what it reports itself.",
     ).tag(config=True)
 
     retention_days = Integer(

@@ -1,7 +1,8 @@
 """Rounds of activity samples: take one, prune old ones, reset; the weights kept with them.
 
 A round reads every user in one query (whatever their number: no pages to miss) and
-writes one row per active user; the users it does not list were inactive in it. Each
+writes one row per active user (:func:`.scoring.is_active`, from what they did themselves:
+:mod:`.seen`); the users it does not list were inactive in it. Each
 round decays every user's weight and the total by the time since the last, then adds 1
 where it applies (:mod:`.scoring`), all in one transaction.
 """
@@ -9,16 +10,16 @@ where it applies (:mod:`.scoring`), all in one transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from jupyterhub import orm
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .. import servers
 from ..db.models import ActivityRound, ActivitySample, ActivityTotals, ActivityWeight
 from ..timestamps import utc
-from . import scoring
+from . import scoring, seen
 
 
 @dataclass(frozen=True)
@@ -36,17 +37,18 @@ def totals(db: Session) -> ActivityTotals | None:
 
 
 def take_round(db: Session, now: datetime, inactive_after: int, half_life_hours: float) -> Round:
-    """Sample every user at ``now`` (aware UTC): active if their last activity is recent."""
-    since = (now - timedelta(seconds=inactive_after)).replace(tzinfo=None)  # JupyterHub's naive UTC
-    users = db.execute(select(orm.User.id, orm.User.last_activity)).all()
-    active = [user_id for user_id, last in users if last is not None and last >= since]
-    running = servers.running(db).count()
+    """Sample every user at ``now`` (aware UTC): active if their server runs and they used it
+    within ``inactive_after`` seconds."""
+    users = db.scalar(select(func.count(orm.User.id)))
+    running = {user_id for (user_id,) in servers.running(db).with_entities(orm.Spawner.user_id)}
+    own = seen.own_activity(db)
+    active = [u for u in running if scoring.is_active(True, own.get(u), now, inactive_after)]
     kept = totals(db)
     if kept is None:
         kept = ActivityTotals(id=1, weight=0.0, as_of=now)
         db.add(kept)
     factor = scoring.decay(max(0.0, (now - utc(kept.as_of)).total_seconds()), half_life_hours)
-    row = ActivityRound(taken=now, active=len(active), running=running)
+    row = ActivityRound(taken=now, active=len(active), running=len(running))
     db.add(row)
     db.flush()
     if active:
@@ -67,7 +69,7 @@ def take_round(db: Session, now: datetime, inactive_after: int, half_life_hours:
     kept.weight = kept.weight * factor + 1.0
     kept.as_of = now
     db.commit()
-    return Round(taken=now, users=len(users), active=len(active), running=running)
+    return Round(taken=now, users=users, active=len(active), running=len(running))
 
 
 def prune(db: Session, before: datetime, half_life_hours: float) -> int:

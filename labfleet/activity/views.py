@@ -1,5 +1,6 @@
 """What the activity dashboard and API show: a row per user, sorted, filtered and paged;
-the chart of active users over time; each user's activity by hour."""
+the chart of active users over time, ending with the counts the page shows now; each
+user's activity by hour; how much sampling the figures rest on."""
 
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from jupyterhub import orm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .. import culling
 from ..arguments import MAX_OFFSET, whole_number
 from ..db.models import ActivityRound, ActivitySample, ActivityWeight, SessionExtension
 from ..timestamps import iso, utc
-from . import scoring
+from . import scoring, seen
 from .config import Activity
 from .resources import Resources
 from .sampling import totals
@@ -26,6 +27,7 @@ from .sampling import totals
 STATES = ("active", "idle", "offline")
 SORTS = ("name", "state", "score", "hours", "cpu", "memory", "volume", "time_left")
 PAGE, MAX_PAGE = 50, 500
+MIN_SPAN = timedelta(hours=1)  # the chart's time axis covers at least this much
 
 
 @dataclass(frozen=True)
@@ -70,30 +72,33 @@ def user_rows(
     resources: Callable[[str], Resources | None],
     now: datetime,
 ) -> list[dict[str, Any]]:
-    """A row for every user of the hub (one query for the users and their servers)."""
+    """A row for every user of the hub (one query for the users and their servers, one for
+    their own activity)."""
     kept = totals(db)
     total = kept.weight if kept else 0.0
+    day = scoring.rounds_a_day(config.sample_interval)
     weights = dict(db.execute(select(ActivityWeight.user_id, ActivityWeight.weight)).all())
+    own = seen.own_activity(db)
     extensions = {e.username: e for e in db.scalars(select(SessionExtension))}  # for the time left
     servers = db.execute(
         select(
-            orm.User.id, orm.User.name, orm.User.last_activity,
+            orm.User.id, orm.User.name,
             orm.Spawner.server_id, orm.Spawner.started, orm.Spawner.last_activity,
         ).outerjoin(orm.Spawner, (orm.Spawner.user_id == orm.User.id) & (orm.Spawner.name == ""))
     ).all()  # fmt: skip
-    since = now - timedelta(seconds=config.inactive_after)
     clock = time.time()
     rows = []
-    for user_id, name, last_activity, server_id, started, server_activity in servers:
+    for user_id, name, server_id, started, server_activity in servers:
         running = server_id is not None
-        last = utc(last_activity)
-        state = "offline" if not running else "active" if last and last >= since else "idle"
+        last = own.get(user_id)
+        active = scoring.is_active(running, last, now, config.inactive_after)
+        state = "active" if active else "idle" if running else "offline"
         weight = weights.get(user_id, 0.0)
         row = {
             "name": name,
             "state": state,
-            "score": round(scoring.score(weight, total, config.target_hours), 1),
-            "hours_a_day": round(scoring.active_hours_a_day(weight, total), 2),
+            "score": round(scoring.score(weight, total, day, config.target_hours), 1),
+            "hours_a_day": round(scoring.active_hours_a_day(weight, total, day), 2),
             "last_activity": iso(last),
             "seconds_left": None,
             "cpu_percent": None,
@@ -105,10 +110,8 @@ def user_rows(
         if running:
             started = utc(started)
             extension = extensions.get(name)
-            hours = (
-                extension.hours if extension and started and utc(extension.server_started) == started
-                else 0
-            )  # fmt: skip
+            same_start = extension and started and utc(extension.server_started) == started
+            hours = extension.hours if same_start else 0
             row["seconds_left"] = culling.session_info(
                 culling_config, now=now, running=True, started=started,
                 last_activity=utc(server_activity), extended_hours=hours,
@@ -181,17 +184,42 @@ def hourly_activity(
     }
 
 
-def chart(db: Session, since: datetime) -> dict[str, list]:
-    """Active users and running servers at every round since ``since``."""
+def chart_span(first: datetime | None, now: datetime) -> tuple[datetime, datetime]:
+    """What the chart's time axis covers: from its first point to now, an hour at least."""
+    return min(first or now, now - MIN_SPAN), now
+
+
+def chart(db: Session, since: datetime, now: datetime, current: dict[str, int]) -> dict:
+    """Active users and running servers at every round since ``since``, then at ``now`` as
+    ``current`` (the page's counts of each state) has them; the span of the time axis."""
     rounds = db.execute(
         select(ActivityRound.taken, ActivityRound.active, ActivityRound.running)
         .where(ActivityRound.taken >= since)
         .order_by(ActivityRound.taken)
     ).all()
+    start, end = chart_span(utc(rounds[0].taken) if rounds else None, now)
     return {
-        "times": [iso(utc(t)) for t, _, _ in rounds],
-        "active": [a for _, a, _ in rounds],
-        "running": [r for _, _, r in rounds],
+        "times": [*(iso(utc(t)) for t, _, _ in rounds), iso(now)],
+        "active": [*(a for _, a, _ in rounds), current["active"]],
+        "running": [*(r for _, _, r in rounds), current["active"] + current["idle"]],
+        "start": iso(start),
+        "end": iso(end),
+    }
+
+
+def samples(db: Session, config: Activity) -> dict[str, Any]:
+    """How much sampling the scores rest on: the rounds kept, the first, the (decayed) hours
+    they stand for, and whether that is less than a day (hours a day: the hours seen)."""
+    kept = totals(db)
+    total = kept.weight if kept else 0.0
+    rounds, first = db.execute(
+        select(func.count(ActivityRound.id), func.min(ActivityRound.taken))
+    ).one()
+    return {
+        "rounds": rounds,
+        "first": iso(utc(first)),
+        "hours": round(scoring.sampled_hours(total, config.sample_interval), 2),
+        "few": scoring.few_samples(total, scoring.rounds_a_day(config.sample_interval)),
     }
 
 

@@ -9,6 +9,7 @@ from . import (
     events,
     groups,
     notifications,
+    rosters,
     servers,
     sessions,
     settings,
@@ -24,6 +25,7 @@ default_handlers: list[tuple] = [
     *groups.default_handlers,
     *environment.default_handlers,
     *users.default_handlers,
+    *rosters.default_handlers,
     *credentials.default_handlers,
     *audit.default_handlers,
     *settings.default_handlers,
@@ -35,4 +37,4 @@ default_handlers: list[tuple] = [
 ]
 
 # labfleet's versions of JupyterHub's own routes
-hub_overrides = [*users.hub_overrides, *servers.hub_overrides]
+hub_overrides = [*users.hub_overrides, *servers.hub_overrides, *groups.hub_overrides]

@@ -42,17 +42,19 @@ class ActivityAPIHandler(LabFleetAPIHandler):
         page = chosen[wanted.offset : wanted.offset + wanted.limit]
         days = monitor.config.retention_days
         hourly = views.hourly_activity(self.db, [r["_id"] for r in page], now, days)
+        counts = views.counts(rows)
         self.write(
             {
                 "users": [{**views.public(r), "hourly": hourly[r["_id"]]} for r in page],
                 "total": len(chosen),
-                "counts": views.counts(rows),
+                "counts": counts,
                 "limit": wanted.limit,
                 "offset": wanted.offset,
                 "sort": wanted.sort,
                 "order": "desc" if wanted.descending else "asc",
-                "chart": views.chart(self.db, now - timedelta(days=days)),
+                "chart": views.chart(self.db, now - timedelta(days=days), now, counts),
                 "last_round": iso(views.last_round(self.db)),
+                "samples": views.samples(self.db, monitor.config),
                 "settings": {
                     "sample_interval": monitor.config.sample_interval,
                     "inactive_after": monitor.config.inactive_after,

@@ -8,11 +8,13 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 
 from jupyterhub.apihandlers import APIHandler
+from jupyterhub.scopes import has_scope
 from jupyterhub.user import User
 from tornado import web
 
 from ..backends.base import Backend
 from ..context import LabFleetContext
+from ..scopes import ADMIN_SERVERS
 
 
 class LabFleetAPIHandler(APIHandler):
@@ -33,11 +35,22 @@ class LabFleetAPIHandler(APIHandler):
             raise web.HTTPError(404, f"No such user: {user_name}")
         return user
 
-    def operation(self, action: str, user: User, **detail: object) -> AbstractAsyncContextManager:
-        """Run a state-changing operation on ``user``: serialised, rate limited, audited."""
+    def manages(self, user: User) -> bool:
+        """Whether the caller manages ``user``'s server as an admin (admin:servers on them):
+        they see what only admins see (host paths, the raw log) and reset any volume."""
+        return has_scope(f"{ADMIN_SERVERS}!user={user.name}", self.parsed_scopes, db=self.db)
+
+    def operation(
+        self, action: str, user: User, rate_limited: bool | None = None, **detail: object
+    ) -> AbstractAsyncContextManager:
+        """Run a state-changing operation on ``user``: serialised, audited, and rate limited
+        when a user acts on their own server (by default: an admin acting on others'
+        servers, such as restarting a whole class, is not)."""
+        actor = self.current_user.name
         return self.labfleet.operations.run(
-            self.db, actor=self.current_user.name, action=action, target=user.name, **detail
-        )
+            self.db, actor=actor, action=action, target=user.name,
+            rate_limited=actor == user.name if rate_limited is None else rate_limited, **detail,
+        )  # fmt: skip
 
     def json_object(self) -> dict:
         body = self.get_json_body()

@@ -12,6 +12,7 @@ from tornado.iostream import StreamClosedError
 
 from ..arguments import MAX_OFFSET, whole_number
 from ..authz import needs_scope, visible_users
+from ..operations import OperationRefused
 from ..scopes import ADMIN_SERVERS, ADMIN_USERS, EVENTS_READ, EVENTS_WRITE, WORKSHOP
 from ..workshop import events
 from .base import LabFleetAPIHandler
@@ -24,8 +25,15 @@ class EventsHandler(LabFleetAPIHandler):
     """What the event routes share: recording one event."""
 
     def record(self, username: str) -> None:
-        """Keep the event in the body for ``username`` (a ``user`` in it must be that one)."""
+        """Keep the event in the body for ``username`` (a ``user`` in it must be that one),
+        within what ``username``'s servers may send in a minute (else 429)."""
         workshop = self.labfleet.workshop
+        refused = workshop.budget.take(username, len(self.request.body))
+        if refused is not None:
+            reason, wait = refused
+            raise OperationRefused(
+                429, f"Too many events of {username}: {reason}; try again in {wait} s", wait
+            )
         body = self.json_object()
         if body.pop("user", username) != username:
             raise web.HTTPError(

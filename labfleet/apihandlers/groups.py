@@ -1,15 +1,24 @@
-"""Routes on a group's labfleet properties (a JupyterHub group): read them, replace them."""
+"""Routes on a group's labfleet properties (a JupyterHub group): read them, replace them.
+
+labfleet also takes over JupyterHub's own routes that make and delete groups (its admin
+page and the People page use them): a new group's name follows labfleet's one rule
+(:mod:`labfleet.groups.names`), a group of labfleet.yaml is not deleted, and both are
+recorded in the audit log.
+"""
 
 from __future__ import annotations
 
 from jupyterhub import orm
+from jupyterhub.apihandlers.groups import GroupAPIHandler as HubGroupBase
+from jupyterhub.apihandlers.groups import GroupListAPIHandler
 from tornado import web
 
 from .. import audit
+from ..auth.authenticator import sentence
 from ..authz import needs_scope
-from ..groups import PROPERTIES, PropertiesError, check_properties
+from ..groups import PROPERTIES, PropertiesError, check_properties, deletion, names
 from ..groups.views import GROUP_APPLIES
-from ..scopes import ADMIN_GROUPS
+from ..scopes import ADMIN_GROUPS, DELETE_GROUPS
 from .base import LabFleetAPIHandler
 
 
@@ -57,4 +66,52 @@ class GroupAPIHandler(LabFleetAPIHandler):
         self.write({**self.view(group), "message": f"Saved group {name}. {GROUP_APPLIES}"})
 
 
+def refuse_new_name(db, name: object) -> None:
+    """400 when ``name`` would be a new group whose name breaks the rule."""
+    if isinstance(name, str) and orm.Group.find(db, name) is None:
+        problem = names.problem(name)
+        if problem:
+            raise web.HTTPError(400, sentence(problem))
+
+
+class HubGroupAPIHandler(HubGroupBase, LabFleetAPIHandler):
+    """JupyterHub's /api/groups/{name}: POST makes a group whose name follows the rule;
+    DELETE deletes one that labfleet.yaml does not set."""
+
+    @needs_scope(ADMIN_GROUPS)
+    async def post(self, group_name: str) -> None:
+        refuse_new_name(self.db, group_name)
+        await super().post(group_name)
+        audit.record(self.db, actor=self.current_user.name, action="group.create",
+                     target=group_name)  # fmt: skip
+
+    @needs_scope(DELETE_GROUPS)
+    async def delete(self, group_name: str) -> None:
+        group = self.find_group(group_name)
+        deletion.delete(self.db, group, self.labfleet.groups, actor=self.current_user.name)
+        self.set_status(204)
+
+
+class HubGroupListAPIHandler(GroupListAPIHandler, LabFleetAPIHandler):
+    """JupyterHub's /api/groups: POST {"groups": [...]} makes groups whose names follow the
+    rule (none if one does not)."""
+
+    @needs_scope(ADMIN_GROUPS)
+    async def post(self) -> None:
+        body = self.get_json_body()
+        given = body.get("groups") if isinstance(body, dict) else None
+        for name in given if isinstance(given, list) else []:
+            refuse_new_name(self.db, name)
+        await super().post()
+        for name in given:
+            audit.record(self.db, actor=self.current_user.name, action="group.create",
+                         target=name)  # fmt: skip
+
+
 default_handlers = [(r"/api/labfleet/groups/([^/]+)", GroupAPIHandler)]
+
+# served ahead of JupyterHub's own routes
+hub_overrides = [
+    (r"/api/groups", HubGroupListAPIHandler),
+    (r"/api/groups/([^/]+)", HubGroupAPIHandler),
+]

@@ -16,17 +16,18 @@ from tornado import web
 
 from ..arguments import whole_number
 from ..audit.hub_requests import checks_then_defers
-from ..auth import people, roster
+from ..auth import people
 from ..auth.accounts import Accounts
 from ..auth.authenticator import LabFleetAuthenticator, sentence
+from ..auth.emails import UNCONFIRMED, looks_like_email
 from ..auth.provision import Provisioner
 from ..authz import needs_scope
-from ..db.models import Account
-from ..scopes import ADMIN_GROUPS, ADMIN_USERS, DELETE_USERS
+from ..scopes import ADMIN_USERS, DELETE_USERS
 from ..timestamps import iso
 from .base import LabFleetAPIHandler
 
 MAX_PAGE = 500  # people one page lists at most
+ADMIN_FLAG_SCOPES = ("read:users", "read:roles:users")  # who may see whether a user is admin
 
 
 class AccountsBase(LabFleetAPIHandler):
@@ -44,6 +45,7 @@ class AccountsBase(LabFleetAPIHandler):
             users=self.users,
             backend=self.backend,
             credentials=self.accounts.credentials,
+            rows=self.labfleet.user_rows,
             actor=self.current_user.name,
         )
 
@@ -57,17 +59,28 @@ class AccountsBase(LabFleetAPIHandler):
             )
         return body
 
-    def refuse_lookalike(self, given: str, renamed: str | None = None) -> None:
-        """400 when a new name reads as an existing user's other than ``renamed`` (JupyterHub's
-        own routes do not check)."""
+    def refuse_new_names(self, given: list[str], renamed: str | None = None) -> None:
+        """400 when one of ``given`` may not be a new user's name: the rules of new names, or
+        it reads as an existing user's other than ``renamed``, or as another of ``given``
+        (JupyterHub's own routes do not check)."""
         authenticator = self.authenticator
         if isinstance(authenticator, LabFleetAuthenticator):
-            twin = authenticator.lookalike(authenticator.normalize_username(given))
-            if twin is not None and twin != renamed:
-                raise web.HTTPError(
-                    400,
-                    f"The user name {given!r} looks like {twin!r}, which exists: choose another",
-                )
+            check = authenticator.new_names_checker()
+            for name in given:
+                problem = check(authenticator.normalize_username(name), renamed)
+                if problem:
+                    raise web.HTTPError(400, sentence(problem))
+
+    def user_model(self, user: orm.User | User) -> dict:
+        """JupyterHub's model of ``user`` (its own routes), whose ``admin`` flag a token that
+        may read names alone (``read:users:name``) does not see: it takes ``read:users`` or
+        ``read:roles:users`` for that user."""
+        model = super().user_model(user)
+        if "admin" in model and not any(
+            self.get_scope_filter(scope)(user, kind="user") for scope in ADMIN_FLAG_SCOPES
+        ):
+            del model["admin"]
+        return model
 
     def flag(self, body: dict, key: str, default: bool | None = None) -> bool | None:
         value = body.get(key, default)
@@ -88,8 +101,8 @@ class AccountsBase(LabFleetAPIHandler):
             "approved": bool(info and info.is_authorized),
             "suspended": bool(user and info and not info.is_authorized),
             "must_change_password": bool(row and row.must_change_password),
-            "failed_logins": row.failed_logins if row else 0,
-            "locked_seconds": self.authenticator.seconds_locked(row),
+            "failed_logins": self.authenticator.failed_logins(person.failures),
+            "locked_seconds": self.authenticator.seconds_locked(person.failures),
             "signed_up": iso(row.signed_up if row else None),
             "server": people.server_state(self.users, user),
             "last_activity": iso(user.last_activity if user else None),
@@ -97,19 +110,14 @@ class AccountsBase(LabFleetAPIHandler):
         }
 
     def account(self, name: str) -> dict:
-        return self.person_model(
-            people.Person(
-                name,
-                orm.User.find(self.db, name),
-                self.authenticator.get_user(name),
-                self.authenticator.row(name),
-            )
-        )
+        return self.person_model(people.load(self.db, [name])[0])
 
 
 class UsersAPIHandler(AccountsBase):
     """GET ?search&group&state&offset&limit: the people, filtered and paged (every one
-    without a limit). POST {"usernames", "groups", "must_change_password"}: create users."""
+    without a limit). POST {"usernames", "groups", "must_change_password", "email_names"}:
+    create users; ``"email_names": false`` refuses names that look like e-mail addresses
+    (marked ``looks_like_email``), for a page to ask first."""
 
     def filters(self) -> dict[str, str]:
         state = self.get_argument("state", "")
@@ -148,9 +156,14 @@ class UsersAPIHandler(AccountsBase):
             total = len(names)
             page = names[offset:] if limit is None else names[offset : offset + limit]
             shown = people.load(self.db, page)
+        disks = await self.backend.disk_usage([person.name for person in shown])
+        listed = []
+        for person in shown:
+            disk = disks.get(person.name)  # a disk of their own: use against the limit
+            listed.append({**self.person_model(person), "disk": disk.to_json() if disk else None})
         self.write(
             {
-                "users": [self.person_model(person) for person in shown],
+                "users": listed,
                 "total": total,
                 "offset": offset,
                 "groups": [g.name for g in self.db.query(orm.Group).order_by(orm.Group.name)],
@@ -163,7 +176,7 @@ class UsersAPIHandler(AccountsBase):
     @needs_scope(ADMIN_USERS)
     async def post(self) -> None:
         provisioner = self.provisioner().native()
-        body = self.body({"usernames", "groups", "must_change_password"})
+        body = self.body({"usernames", "groups", "must_change_password", "email_names"})
         usernames = body.get("usernames")
         group_names = body.get("groups", [])
         if not is_names(usernames) or not usernames:
@@ -175,17 +188,22 @@ class UsersAPIHandler(AccountsBase):
                 400, f"At most {self.accounts.max_batch} users at once ({len(usernames)} given)"
             )
         must_change = self.flag(body, "must_change_password", False)
+        email_names = self.flag(body, "email_names", True)
         groups = provisioner.groups(group_names)
         names: list[str] = []
         rejected = []
+        check = self.authenticator.new_names_checker()
         for given in usernames:
             name = self.authenticator.normalize_username(given.strip())
-            problem = self.authenticator.username_problem(name) if name else "no user name"
+            problem = check(name) if name else "no user name"
             if not problem and name in names:
                 problem = f"{name} is listed twice"
             if not problem and provisioner.exists(name):
                 problem = f"{name} already exists"
-            if problem:
+            if not problem and not email_names and looks_like_email(name):
+                reason = f"{name} {UNCONFIRMED}"
+                rejected.append({"username": given, "reason": reason, "looks_like_email": True})
+            elif problem:
                 rejected.append({"username": given, "reason": problem})
             else:
                 names.append(name)
@@ -201,39 +219,6 @@ class UsersAPIHandler(AccountsBase):
                 "reveal_seconds": self.accounts.reveal_seconds,
             }
         )
-
-
-class ImportAPIHandler(AccountsBase):
-    """POST {"roster": text, "must_change_password": bool}: apply a roster line by line;
-    idempotent. Groups it names that do not exist are created for callers with admin:groups."""
-
-    @needs_scope(ADMIN_USERS)
-    async def post(self) -> None:
-        provisioner = self.provisioner().native()
-        body = self.body({"roster", "must_change_password"})
-        text = body.get("roster")
-        if not isinstance(text, str):
-            raise web.HTTPError(400, 'Give the roster file\'s text as {"roster": "..."}')
-        authenticator = provisioner.authenticator
-        entries, rejected = roster.parse(
-            text,
-            authenticator.normalize_username,
-            authenticator.username_problem,
-            authenticator.password_problem,
-        )
-        if len(entries) + len(rejected) > self.accounts.max_batch:
-            raise web.HTTPError(
-                400,
-                f"At most {self.accounts.max_batch} lines at once "
-                f"({len(entries) + len(rejected)} given): split the roster",
-            )
-        report = await provisioner.import_roster(
-            entries,
-            rejected,
-            create_groups=has_scope(ADMIN_GROUPS, self.parsed_scopes, db=self.db),
-            must_change_password=self.flag(body, "must_change_password", False),
-        )
-        self.write({**report.to_json(), "reveal_seconds": self.accounts.reveal_seconds})
 
 
 class AccountAPIHandler(AccountsBase):
@@ -274,9 +259,7 @@ class AccountAPIHandler(AccountsBase):
             authenticator.account(user_name).must_change_password = must_change
             self.db.commit()
             provisioner.record("password.force_change", user_name, must_change_password=must_change)
-        row = self.db.get(Account, user_name)
-        if locked is False and row is not None and row.failed_logins:
-            authenticator.successful_login(user_name)
+        if locked is False and authenticator.unlock(user_name):
             provisioner.record("user.unlock", user_name)
         self.db.commit()
         self.write(self.account(user_name))
@@ -291,7 +274,7 @@ class AccountAPIHandler(AccountsBase):
             )
         if user is None:
             # a sign-up never approved: only the request goes
-            provisioner.authenticator.forget(user_name)
+            provisioner.reject_signup(user_name)
             provisioner.record("signup.reject", user_name)
             self.write({"deleted": user_name, "volumes_deleted": False,
                         "message": f"Rejected the sign-up of {user_name}"})  # fmt: skip
@@ -344,8 +327,7 @@ class HubUserListAPIHandler(UserListAPIHandler, AccountsBase):
     async def post(self) -> None:
         body = self.get_json_body()
         given = body.get("usernames") if isinstance(body, dict) else None
-        for name in given if is_names(given) else []:
-            self.refuse_lookalike(name)
+        self.refuse_new_names(given if is_names(given) else [])
         return await super().post()
 
 
@@ -356,7 +338,7 @@ class HubUserAPIHandler(UserAPIHandler, AccountsBase):
     @checks_then_defers
     @needs_scope(ADMIN_USERS)
     async def post(self, user_name: str) -> None:
-        self.refuse_lookalike(user_name)
+        self.refuse_new_names([user_name])
         return await super().post(user_name)
 
     @needs_scope(ADMIN_USERS)
@@ -374,7 +356,7 @@ class HubUserAPIHandler(UserAPIHandler, AccountsBase):
         if new_name is None:
             # no rename, or one that JupyterHub refuses itself
             return await super().patch(user_name)
-        self.refuse_lookalike(new_name, renamed=user.name)
+        self.refuse_new_names([new_name], renamed=user.name)
         if user.active:
             raise web.HTTPError(409, f"{user.name}'s server is running: stop it before renaming")
         authenticator = self.authenticator
@@ -422,7 +404,6 @@ def is_names(value: object) -> bool:
 
 default_handlers = [
     (r"/api/labfleet/users", UsersAPIHandler),
-    (r"/api/labfleet/users/import", ImportAPIHandler),
     (r"/api/labfleet/users/([^/]+)/account", AccountAPIHandler),
     (r"/api/labfleet/users/([^/]+)/password", PasswordAPIHandler),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import ClassVar
 
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
@@ -12,10 +13,17 @@ from traitlets import Integer
 from traitlets.config import Configurable
 
 from ..db.models import AuditEvent
+from ..db.user_rows import UserColumn
 
 
 class AuditLog(Configurable):
     """Audit log settings (the ``audit`` section of labfleet.yaml)."""
+
+    # who did what to whom, under the names of the time: kept until pruned
+    user_rows: ClassVar = (
+        UserColumn(AuditEvent, "actor", keyed="record"),
+        UserColumn(AuditEvent, "target", keyed="record"),
+    )
 
     retention_days = Integer(
         90, min=0, help="Days an audit event is kept; older ones are deleted (0: kept forever)."

@@ -6,15 +6,28 @@ Sign-up, password rules and lockout are the authenticator's settings (section ``
 from __future__ import annotations
 
 from functools import cached_property
+from typing import ClassVar
 
 from traitlets import Integer
 from traitlets.config import Configurable
 
+from ..db.models import Account, FailedLogins, RosterImport, RosterImportUser, TemporaryUser
+from ..db.user_rows import UserColumn
 from .credentials import Credentials
 
 
 class Accounts(Configurable):
     """How admins create users and import rosters."""
+
+    # forced password change, sign-up (a name awaiting approval has no id yet), lockout;
+    # who imported a roster, and the users it made (what its undo deletes)
+    user_rows: ClassVar = (
+        UserColumn(Account),
+        UserColumn(FailedLogins),
+        UserColumn(TemporaryUser, "user_id", keyed="id"),
+        UserColumn(RosterImport, "actor", keyed="record"),
+        UserColumn(RosterImportUser, "user_id", keyed="id"),
+    )
 
     reveal_seconds = Integer(
         300,

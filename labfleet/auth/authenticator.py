@@ -2,8 +2,9 @@
 
 Built on NativeAuthenticator's model (``users_info``: bcrypt hash, ``is_authorized``) and
 password checks; its own pages do not run on JupyterHub 6, so labfleet serves its own
-(:mod:`labfleet.auth.pages`). Failed logins and forced password changes live in
-labfleet's ``labfleet_accounts`` table, so a lockout survives a hub restart.
+(:mod:`labfleet.auth.pages`). Forced password changes live in labfleet's
+``labfleet_accounts`` table, failed logins in ``labfleet_failed_logins`` (by name and
+source), so a lockout survives a hub restart.
 """
 
 from __future__ import annotations
@@ -12,21 +13,21 @@ import math
 import re
 import typing
 import unicodedata
+from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from functools import cached_property
 
 from jupyterhub import orm
 from nativeauthenticator import NativeAuthenticator
 from nativeauthenticator.orm import UserInfo
+from sqlalchemy import Row
 from tornado import web
 from traitlets import Bool, Dict, Integer, TraitType, Tuple, Unicode, default
 
 from .. import audit
 from ..db.models import Account
-from ..timestamps import utc
-from . import passwords
-from .names import skeleton
-from .throttle import SourceThrottle
+from . import lockout, names, passwords
+from .throttle import SourceThrottle, source_of
 
 MAX_USERNAME = 128  # users_info.username is a String(128)
 # path and roster separators, and quotes: a name must never close a quoted string of a
@@ -70,8 +71,10 @@ class LabFleetAuthenticator(NativeAuthenticator):
     allowed_failed_logins = Integer(
         5,
         min=0,
-        help="Failed logins in a row that lock an account (0: never). Counted in the "
-        "database, so a hub restart does not reset them.",
+        help="Failed logins in a row under one name from one address (an IPv6 client: its "
+        "/64) that lock that address out of the name (0: never); other addresses still log "
+        "in with it, and unknown names lock alike. Counted in the database, so a hub "
+        "restart does not reset them.",
     ).tag(config=True)
 
     failed_logins_per_source = Integer(
@@ -84,8 +87,9 @@ class LabFleetAuthenticator(NativeAuthenticator):
     seconds_before_next_try = Integer(
         600,
         min=1,
-        help="Seconds a locked account must wait before it may try again; an admin can "
-        "unlock it sooner, and a password reset unlocks it.",
+        help="Seconds an address locked out of a name waits, from its last failure, before "
+        "it may try again; an admin can unlock the name sooner, and a password reset "
+        "unlocks it.",
     ).tag(config=True)
 
     # labfleet's pages ask for a user name and a password only: no e-mail, second factor,
@@ -112,15 +116,23 @@ class LabFleetAuthenticator(NativeAuthenticator):
     temporary_users = Bool(
         False,
         help="Offer /hub/tmplogin: anyone with the link gets a server as a new temporary user "
-        "with a random name and no password (the login page offers both).",
+        "with a random name and no password (the login page offers it only with "
+        "temporary_users_on_login_page).",
+    ).tag(config=True)
+
+    temporary_users_on_login_page = Bool(
+        False,
+        help="Offer temporary servers on the public login page too (with temporary_users). "
+        "Off: only those given the /hub/tmplogin link (a workshop's) get one, and the login "
+        "page is for the class's accounts alone.",
     ).tag(config=True)
 
     temporary_user_seconds = Integer(
         86400,
         min=1,
-        help="Seconds after its creation when a temporary user whose server is not running "
-        "is deleted, with its volumes, system account and records; its browser gets the "
-        "same user again until then.",
+        help="Seconds after its creation when a temporary user is deleted, with its volumes, "
+        "system account and records (a running server is stopped first); its browser gets "
+        "the same user again until then.",
     ).tag(config=True)
 
     temporary_logins_per_source = Integer(
@@ -169,21 +181,39 @@ class LabFleetAuthenticator(NativeAuthenticator):
             return f"invalid user name {username!r}: {USERNAME_RULE}"
         return None
 
-    def username_problem(self, username: str) -> str | None:
-        """Why a normalized ``username`` may not be given to a new user, or None."""
-        problem = self.name_problem(username)
-        twin = None if problem else self.lookalike(username)
-        if twin is not None:
-            return f"the user name {username!r} looks like {twin!r}, which exists: choose another"
-        return problem
+    def username_problem(self, username: str, renamed: str | None = None) -> str | None:
+        """Why a normalized ``username`` may not be given to a new user (or to the user
+        ``renamed``, whose name it may look like), or None. Names made before these rules
+        stay valid (:meth:`name_problem`)."""
+        return self.new_names_checker()(username, renamed)
 
-    def lookalike(self, username: str) -> str | None:
-        """An existing user name (or sign-up) that reads as ``username`` but is another."""
-        wanted = skeleton(username)
-        names = {n for (n,) in self.db.query(orm.User.name)} | {
+    def new_names_checker(self) -> Callable[[str, str | None], str | None]:
+        """:meth:`username_problem` for a batch of new names: the existing names (users and
+        sign-ups) are read once, and each name it accepts counts as taken for the next ones
+        (two look-alikes in one batch: the second is refused)."""
+        taken: dict[str, set[str]] = {}
+        existing = {n for (n,) in self.db.query(orm.User.name)} | {
             n for (n,) in self.db.query(UserInfo.username)
         }
-        return next((n for n in sorted(names) if n != username and skeleton(n) == wanted), None)
+        for name in existing:
+            taken.setdefault(names.skeleton(name), set()).add(name)
+
+        def problem(username: str, renamed: str | None = None) -> str | None:
+            found = self.name_problem(username)
+            if found:
+                return found
+            twins = sorted(taken.get(names.skeleton(username), set()) - {username, renamed})
+            if twins:
+                return (
+                    f"the user name {username!r} looks like {twins[0]!r}, which exists: "
+                    "choose another"
+                )
+            found = names.problem(username)
+            if found is None:
+                taken.setdefault(names.skeleton(username), set()).add(username)
+            return found
+
+        return problem
 
     def validate_username(self, username: str) -> bool:
         return self.name_problem(username) is None
@@ -194,6 +224,8 @@ class LabFleetAuthenticator(NativeAuthenticator):
             return "the password must not be blank or only spaces"
         if len(password) < self.minimum_password_length:
             return f"the password must have at least {self.minimum_password_length} characters"
+        if passwords.unseen(password):
+            return "the password must not hold control or invisible characters"
         if len(password.encode()) > passwords.MAX_BYTES:
             return f"the password must have at most {passwords.MAX_BYTES} bytes"
         if password.lower() == username.lower():
@@ -216,7 +248,7 @@ class LabFleetAuthenticator(NativeAuthenticator):
         info.password = hashed
         if authorized is not None:
             info.is_authorized = authorized
-        self.account(username).failed_logins = 0
+        lockout.forget(self.db, username)
         self.db.commit()
         return info
 
@@ -229,8 +261,8 @@ class LabFleetAuthenticator(NativeAuthenticator):
     # -- labfleet's account state ---------------------------------------------------
 
     def row(self, username: str) -> Account | None:
-        """labfleet's row for ``username`` as the database has it now: JupyterHub's session
-        keeps rows past commits, and ``labfleet users unlock`` changes them from outside."""
+        """labfleet's row for ``username`` as the database has it now (JupyterHub's session
+        keeps rows past commits)."""
         row = self.db.get(Account, username)
         if row is not None and row not in self.db.new and not self.db.is_modified(row):
             self.db.refresh(row)  # changes of this session not yet committed are kept
@@ -240,7 +272,7 @@ class LabFleetAuthenticator(NativeAuthenticator):
         """labfleet's row for ``username``, added to the session if new."""
         row = self.row(username)
         if row is None:
-            row = Account(username=username, must_change_password=False, failed_logins=0)
+            row = Account(username=username, must_change_password=False)
             self.db.add(row)
         return row
 
@@ -248,64 +280,59 @@ class LabFleetAuthenticator(NativeAuthenticator):
         row = self.row(username)
         return bool(row and row.must_change_password)
 
-    def locked_seconds(self, username: str) -> int:
-        """Seconds until a locked account may try again (0: not locked)."""
-        return self.seconds_locked(self.row(username))
+    # -- failed logins, by name and source (labfleet.auth.lockout) -----------------------
 
-    def seconds_locked(self, row: Account | None) -> int:
-        """Seconds until the account of ``row`` (read fresh) may try again (0: not locked)."""
-        limit = self.allowed_failed_logins
-        if not limit or row is None or row.failed_logins < limit or not row.last_failed_login:
-            return 0
-        since = datetime.now(timezone.utc) - utc(row.last_failed_login)
-        return max(0, math.ceil(self.seconds_before_next_try - since.total_seconds()))
+    def seconds_locked(self, rows: Iterable[Row]) -> int:
+        """Seconds until the last source locked out of a name may try it again (0: none is),
+        from the name's counts (:func:`lockout.read`)."""
+        return lockout.seconds_locked(
+            rows,
+            self.allowed_failed_logins,
+            self.seconds_before_next_try,
+            datetime.now(timezone.utc),
+        )
 
-    def is_blocked(self, username: str) -> bool:
-        return self.locked_seconds(username) > 0
+    def failed_logins(self, rows: Iterable[Row]) -> int:
+        """Failed logins under a name still counted, every source's, from its counts."""
+        return lockout.failed_logins(rows, self.seconds_before_next_try, datetime.now(timezone.utc))
 
-    def count_attempt(self, username: str) -> Account:
-        """Count a login attempt as failed (until it succeeds), and commit at once."""
-        row = self.account(username)
-        row.failed_logins += 1
-        row.last_failed_login = datetime.now(timezone.utc)
-        self.db.commit()
-        return row
+    def locked_seconds(self, username: str, source: str) -> int:
+        """Seconds until ``source`` may try ``username`` again (0: now)."""
+        counts = lockout.read(self.db, [username])[username]
+        return self.seconds_locked(row for row in counts if row.source == source)
 
-    def note_failure(self, row: Account) -> None:
-        """Record in the audit log the failure that locked the account, if this one did."""
-        if row.failed_logins == self.allowed_failed_logins:
+    def count_failure(self, username: str, source: str) -> None:
+        """Count a failed login of ``source`` under ``username`` (committed at once); record
+        in the audit log the failure that locks it out, if this one does."""
+        failures = lockout.count(
+            self.db, username, source, self.seconds_before_next_try, datetime.now(timezone.utc)
+        )
+        if failures == self.allowed_failed_logins:
             audit.record(
-                self.db, actor="labfleet", action="user.lock", target=row.username,
-                failed_logins=row.failed_logins, seconds=self.seconds_before_next_try,
+                self.db, actor="labfleet", action="user.lock", target=username, source=source,
+                failed_logins=failures, seconds=self.seconds_before_next_try,
             )  # fmt: skip
 
-    def add_login_attempt(self, username: str) -> None:
-        """Count a failed login; record the moment the account becomes locked."""
-        self.note_failure(self.count_attempt(username))
-
-    def successful_login(self, username: str) -> None:
-        row = self.row(username)
-        if row is not None and row.failed_logins:
-            row.failed_logins = 0
-            self.db.commit()
+    def unlock(self, username: str) -> bool:
+        """Forget the failed logins under ``username`` of every source, committed; whether
+        there were any."""
+        had = lockout.forget(self.db, username) > 0
+        self.db.commit()
+        return had
 
     def rename_user(self, old: str, new: str) -> None:
-        """Move ``old``'s native account and labfleet state to ``new`` (not committed)."""
+        """Move ``old``'s native account to ``new`` (not committed; labfleet's state of the
+        account moves with the user's other rows, :mod:`labfleet.db.user_rows`)."""
         info = self.get_user(old)
         if info is not None:
             info.username = new
-        row = self.db.get(Account, old)
-        if row is not None:
-            row.username = new
 
     def forget(self, username: str) -> None:
-        """Delete ``username``'s native account and labfleet state."""
+        """Delete ``username``'s native account (labfleet's state of it goes with the user's
+        other rows)."""
         info = self.get_user(username)
         if info is not None:
             self.db.delete(info)
-        row = self.db.get(Account, username)
-        if row is not None:
-            self.db.delete(row)
         self.db.commit()
 
     # -- JupyterHub's hooks -------------------------------------------------------------
@@ -313,45 +340,53 @@ class LabFleetAuthenticator(NativeAuthenticator):
     async def authenticate(self, handler: web.RequestHandler, data: dict) -> str | None:
         """The user name when the password is right and the account approved and unlocked.
 
-        Each attempt is counted before its password is checked, so that parallel guesses
-        cannot all pass the lockout; an unknown name costs the same time as a known one.
-        A locked or unapproved account gets a message on the login form (403), the
-        latter only once the password is right; an address that failed too often, 429.
+        Failures are counted by name and source (:mod:`labfleet.auth.lockout`): a source
+        locked out of a name does not lock anyone else out of it, and unknown names lock
+        alike. Each attempt is counted before its password is checked, so that parallel
+        guesses cannot all pass the lockout; an unknown name costs the same time as a known
+        one. A locked-out source or an unapproved account gets a message on the login form
+        (403), the latter only once the password is right; an address that failed too
+        often, whatever the names, 429.
         """
-        source = handler.request.remote_ip
+        source = source_of(handler.request.remote_ip)
         wait = self.sources.wait(source)
         if wait:
             raise web.HTTPError(
                 429, f"Too many failed logins from this address: try again in {wait} seconds."
             )
-        username = self.normalize_username(data.get("username", ""))
+        given, password = data.get("username"), data.get("password")
+        if not isinstance(given, str) or not isinstance(password, str):
+            self.sources.count(source)
+            return None
+        username = self.normalize_username(given)
+        counted = len(username) <= MAX_USERNAME  # a longer name cannot exist
+        if counted:
+            self.raise_if_locked(username, source)
+            self.count_failure(username, source)  # counted now, forgotten if it succeeds
         info = self.get_user(username)
-        if info is not None:
-            self.raise_if_locked(username)
-            attempt = self.count_attempt(username)  # counted now, forgotten if it succeeds
         # an unknown name is checked against a dummy hash, on the pool too (never the loop)
-        hashed = info.password if info is not None else None
-        right = await passwords.averify(data.get("password", ""), hashed)
+        right = await passwords.averify(password, info.password if info is not None else None)
         if info is not None and right:
-            self.successful_login(username)
+            lockout.forget(self.db, username, source)
+            self.db.commit()
             if self.suspended(username):
                 raise web.HTTPError(403, "Your account is suspended: ask an admin to restore it.")
             if not info.is_authorized:
                 raise web.HTTPError(403, "Your account is waiting for an admin's approval.")
             return username
         self.sources.count(source)
-        if info is not None:
-            self.note_failure(attempt)
-            self.raise_if_locked(username)
+        if counted:
+            self.raise_if_locked(username, source)
         return None
 
-    def raise_if_locked(self, username: str) -> None:
-        wait = self.locked_seconds(username)
+    def raise_if_locked(self, username: str, source: str) -> None:
+        """403 when ``source`` is locked out of ``username`` (the same words for every name)."""
+        wait = self.locked_seconds(username, source)
         if wait:
             raise web.HTTPError(
                 403,
-                f"Too many failed logins: this account is locked for {math.ceil(wait / 60)} "
-                "more minute(s), or until an admin unlocks it.",
+                f"Too many failed logins: this name is locked for {math.ceil(wait / 60)} more "
+                "minute(s) from your address, or until an admin unlocks it.",
             )
 
     def suspended(self, username: str) -> bool:
@@ -361,12 +396,16 @@ class LabFleetAuthenticator(NativeAuthenticator):
         return bool(info and not info.is_authorized and orm.User.find(self.db, username))
 
     def pre_spawn_start(self, user, spawner) -> None:
-        """Refuse to start a server while its user is suspended or must change their password."""
+        """Refuse to start a server while its user is suspended, or while they must change
+        their password and ask for the start themselves: an admin may start it for them
+        (the change is asked on their way in, :mod:`.pages`)."""
         if self.suspended(user.name):
             raise web.HTTPError(
                 409, f"{user.name}'s account is suspended: restore it before starting a server."
             )
-        if self.must_change_password(user.name):
+        asking = getattr(spawner.handler, "current_user", None)  # JupyterHub gives the request
+        by_themselves = asking is not None and asking.kind == "user" and asking.name == user.name
+        if by_themselves and self.must_change_password(user.name):
             raise web.HTTPError(
                 409,
                 f"{user.name} must change their password before starting a server "

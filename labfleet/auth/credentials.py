@@ -1,4 +1,5 @@
-"""Generated passwords that an admin may still reveal: each one once, for a short time."""
+"""Generated passwords that an admin may still reveal: each one once, for a short time; and
+how a terminal shows one (the first admin's, a reset on the hub's machine)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,12 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+
+
+def framed(lines: Iterable[str]) -> str:
+    """Lines that stand out in a terminal's output: ruled off, with blank lines around."""
+    rule = "=" * 60
+    return "\n".join(["", rule, *lines, rule, ""])
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,16 @@
 """The account pages of the native authenticator: login, sign-up, change password.
 
 The login form is JupyterHub's own; a user who must change their password is sent to
-the change-password page on the way in (they cannot start a server before). Sign-up
-asks for an account that an admin approves on the users page.
+the change-password page on the way in: at the login, and on the way to their server if an
+admin started it for them (they cannot start it themselves before). Sign-up asks for an
+account that an admin approves on the users page.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from jupyterhub.apihandlers.auth import OAuthAuthorizeHandler
 from jupyterhub.handlers.login import LoginHandler
 from jupyterhub.user import User
 from jupyterhub.utils import url_path_join
@@ -16,13 +18,14 @@ from nativeauthenticator.orm import UserInfo
 from tornado import web
 from tornado.httputil import url_concat
 
-from .. import audit, blocking, profiles
+from .. import audit, blocking, material_links, profiles
 from ..authz import needs_scope, public
 from ..handlers.base import LabFleetPageHandler
 from ..scopes import PASSWORD
 from . import passwords, temporary
 from .authenticator import LabFleetAuthenticator, sentence
 from .provision import Provisioner
+from .throttle import source_of
 
 CHANGE_PASSWORD = "labfleet/change-password"
 SIGNUP = "labfleet/signup"
@@ -40,6 +43,11 @@ class AccountPage(LabFleetPageHandler):
         """A form field as typed (passwords keep their spaces)."""
         return self.get_body_argument(name, default="", strip=False)
 
+    @property
+    def source(self) -> str:
+        """Where the request comes from, as throttles and lockouts count it."""
+        return source_of(self.request.remote_ip)
+
 
 class NativeLoginHandler(LoginHandler):
     """JupyterHub's login form; on the way in, a forced password change comes first."""
@@ -51,6 +59,25 @@ class NativeLoginHandler(LoginHandler):
         if user is not None and self.authenticator.must_change_password(user.name):
             return url_concat(url_path_join(self.hub.base_url, CHANGE_PASSWORD), {"next": url})
         return url
+
+
+class PasswordFirstAuthorizeHandler(OAuthAuthorizeHandler):
+    """JupyterHub's authorization of a login to a server, on the way to the server: a user
+    who must change their password changes it first, then goes on (an admin may have
+    started their server, and a session from before the change was asked may be open)."""
+
+    authenticator: LabFleetAuthenticator
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        user = self.current_user
+        if (
+            self.request.method == "GET"
+            and getattr(user, "kind", None) == "user"
+            and self.authenticator.must_change_password(user.name)
+        ):
+            page = url_path_join(self.hub.base_url, CHANGE_PASSWORD)
+            self.redirect(url_concat(page, {"next": self.request.uri}))
 
 
 class SignupHandler(AccountPage):
@@ -73,7 +100,7 @@ class SignupHandler(AccountPage):
         authenticator = self.authenticator
         username = authenticator.normalize_username(self.get_body_argument("username", "").strip())
         password = self.field("password")
-        wait = authenticator.signups.wait(self.request.remote_ip)
+        wait = authenticator.signups.wait(self.source)
         if wait:
             raise web.HTTPError(
                 429, f"Too many sign-ups from this address: try again in {wait} seconds."
@@ -90,7 +117,7 @@ class SignupHandler(AccountPage):
                 "labfleet/signup.html", username=username, error=sentence(problem), done=None
             )
             return
-        authenticator.signups.count(self.request.remote_ip)
+        authenticator.signups.count(self.source)
         authenticator.store_password(username, hashed, authorized=authenticator.open_signup)
         authenticator.account(username).signed_up = datetime.now(timezone.utc)
         self.db.commit()
@@ -134,7 +161,9 @@ class SignupHandler(AccountPage):
 
 class TemporaryLoginHandler(AccountPage):
     """Public: a server for anyone with the link, as a temporary user (the same one again
-    for the same browser), when ``auth.temporary_users`` is on."""
+    for the same browser), when ``auth.temporary_users`` is on; ``env`` its environment, and
+    ``notebook`` a notebook to open, or ``repo`` (``branch``, ``file``) a git repository to
+    pull into the home and a file of it to open (:mod:`labfleet.material_links`)."""
 
     @public
     async def get(self) -> None:
@@ -142,14 +171,18 @@ class TemporaryLoginHandler(AccountPage):
         if not getattr(authenticator, "temporary_users", False):
             raise web.HTTPError(404, "Temporary users are turned off on this hub.")
         env, notebook = self.get_argument("env", None), self.get_argument("notebook", None)
+        arguments = {key: self.get_argument(key, "") for key in ("repo", "branch", "file")}
         try:
             profile = self.labfleet.environments.find(env) if env else None
             path = profiles.notebook_path(notebook) if notebook else None
+            link = material_links.parse_link(arguments) if any(arguments.values()) else None
         except ValueError as e:
             raise web.HTTPError(400, str(e)) from None
+        if path and link:
+            raise web.HTTPError(400, "A link opens a notebook of the home or a repository's file")
         user = self.returning_user()
         if user is None:
-            source = self.request.remote_ip
+            source = self.source
             wait = authenticator.temporary_logins.wait(source)
             if wait:
                 raise web.HTTPError(
@@ -167,6 +200,8 @@ class TemporaryLoginHandler(AccountPage):
         query = {"opt-env": profile.name} if profile else {}
         if path:
             query["next"] = url_path_join(user.url, "lab", "tree", path)
+        elif link:
+            query["next"] = url_path_join(user.url, link.pull_path())
         self.redirect(url_concat(url_path_join(self.hub.base_url, "spawn"), query))
 
     def returning_user(self) -> User | None:
@@ -184,6 +219,7 @@ class TemporaryLoginHandler(AccountPage):
             users=self.users,
             backend=self.labfleet.backend,
             credentials=self.labfleet.accounts.credentials,
+            rows=self.labfleet.user_rows,
             actor="labfleet (temporary login)",
         )
 
@@ -234,10 +270,10 @@ class ChangePasswordHandler(AccountPage):
 
     async def problem(self, username: str, hashed: bytes, current: str, new: str) -> str | None:
         authenticator = self.authenticator
-        if authenticator.is_blocked(username):
+        if authenticator.locked_seconds(username, self.source):
             return "too many wrong passwords: this account is locked for now"
         if not await passwords.averify(current, hashed):
-            authenticator.add_login_attempt(username)
+            authenticator.count_failure(username, self.source)
             return "the current password is wrong"
         if new != self.field("new_password_confirmation"):
             return "the two new passwords differ"
@@ -248,6 +284,7 @@ class ChangePasswordHandler(AccountPage):
 
 default_handlers = [
     (r"/login", NativeLoginHandler),
+    (r"/api/oauth2/authorize", PasswordFirstAuthorizeHandler),
     (rf"/{SIGNUP}", SignupHandler),
     (rf"/{CHANGE_PASSWORD}", ChangePasswordHandler),
     (r"/tmplogin", TemporaryLoginHandler),

@@ -17,21 +17,25 @@ from dataclasses import dataclass
 from jupyterhub import orm
 from jupyterhub.user import UserDict
 from nativeauthenticator.orm import UserInfo
+from sqlalchemy import Row
 from sqlalchemy.orm import Session, selectinload
 
 from ..db.models import Account
+from . import lockout
 
 STATES = ("running", "pending", "stopped", "suspended", "waiting", "no_password", "locked")
 
 
 @dataclass(frozen=True)
 class Person:
-    """One person's rows: the hub user, the native account, labfleet's account row."""
+    """One person's rows: the hub user, the native account, labfleet's account row, the
+    counts of failed logins under their name (one per source)."""
 
     name: str
     user: orm.User | None
     info: UserInfo | None
     row: Account | None
+    failures: tuple[Row, ...]
 
 
 def server_state(users: UserDict, user: orm.User | None) -> str | None:
@@ -79,7 +83,7 @@ def names(db: Session, search: str = "", group: str = "") -> list[str]:
 
 def load(db: Session, wanted: list[str]) -> list[Person]:
     """The people named ``wanted``, in that order, their rows as the database has them:
-    three queries, whatever their number."""
+    four queries, whatever their number."""
 
     def rows(query, column):
         if len(wanted) <= MAX_IN:
@@ -96,8 +100,16 @@ def load(db: Session, wanted: list[str]) -> list[Person]:
     infos = {i.username: i for i in rows(db.query(UserInfo), UserInfo.username)}
     accounts = rows(db.query(Account).populate_existing(), Account.username)
     labfleet_rows = {r.username: r for r in accounts}
+    failures = lockout.read(db, wanted if len(wanted) <= MAX_IN else None)
     return [
-        Person(name, found.get(name), infos.get(name), labfleet_rows.get(name)) for name in wanted
+        Person(
+            name,
+            found.get(name),
+            infos.get(name),
+            labfleet_rows.get(name),
+            tuple(failures.get(name, ())),
+        )
+        for name in wanted
     ]
 
 
@@ -105,7 +117,7 @@ def matching(
     people: Iterable[Person],
     state: str,
     users: UserDict,
-    seconds_locked: Callable[[Account | None], int],
+    seconds_locked: Callable[[Iterable[Row]], int],
 ) -> list[Person]:
     """The people in ``state`` (all without one)."""
     if not state:
@@ -113,5 +125,6 @@ def matching(
     return [
         person
         for person in people
-        if state in states(person, server_state(users, person.user), seconds_locked(person.row) > 0)
+        if state
+        in states(person, server_state(users, person.user), seconds_locked(person.failures) > 0)
     ]

@@ -23,11 +23,11 @@ from tornado.log import app_log
 
 from .. import audit, blocking
 from ..backends.base import Backend
-from ..db.models import SessionExtension
-from . import passwords
+from ..db.user_rows import UserRows
+from . import imports, passwords
 from .authenticator import LabFleetAuthenticator
 from .credentials import Credentials
-from .roster import Entry, Rejected, masked
+from .roster import Entry, Rejected, Roster, masked
 
 
 @dataclass
@@ -49,12 +49,13 @@ class Outcome:
 @dataclass
 class RosterReport:
     """What a roster import did: each applied line, the rejected ones, who got a generated
-    password, which groups were created."""
+    password, which groups were created, and the record of what it made (None: nothing)."""
 
     outcomes: list[Outcome] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     generated: list[str] = field(default_factory=list)
     groups_created: list[str] = field(default_factory=list)
+    made: dict | None = None
 
     def to_json(self) -> dict:
         report = {status: [] for status in ("created", "updated", "unchanged")}
@@ -65,6 +66,7 @@ class RosterReport:
             "rejected": [r.to_json() for r in self.rejected],
             "generated": self.generated,
             "groups_created": self.groups_created,
+            "import": self.made,
         }
 
 
@@ -79,6 +81,7 @@ class Provisioner:
         users: UserDict,
         backend: Backend,
         credentials: Credentials,
+        rows: UserRows,
         actor: str,
     ):
         self.db = db
@@ -86,6 +89,7 @@ class Provisioner:
         self.users = users
         self.backend = backend
         self.credentials = credentials
+        self.rows = rows
         self.actor = actor
 
     def native(self) -> Provisioner:
@@ -214,26 +218,70 @@ class Provisioner:
 
     # -- rosters --------------------------------------------------------------------
 
-    async def import_roster(
-        self,
-        entries: Sequence[Entry],
-        rejected: Sequence[Rejected],
-        *,
-        create_groups: bool,
-        must_change_password: bool,
-    ) -> RosterReport:
-        """Apply each good line on its own, creating the groups named that do not exist yet
-        when ``create_groups`` (rejecting their lines otherwise)."""
-        report = RosterReport(rejected=list(rejected))
-        groups = self.roster_groups(entries, create_groups, report)
-        good = []
-        for entry in entries:
-            if missing := [name for name in entry.groups if groups[name] is None]:
-                reason = f"no group {missing[0]!r} (creating groups needs the admin:groups scope)"
+    def plan_roster(
+        self, roster: Roster, create_groups: bool
+    ) -> tuple[list[Entry], list[Rejected], list[str]]:
+        """The lines that can be applied, every rejected line (in file order) and the groups
+        to create. A line naming a group that does not exist is rejected unless
+        ``create_groups``."""
+        missing = {
+            name
+            for entry in roster.entries
+            for name in entry.groups
+            if orm.Group.find(self.db, name) is None
+        }
+        good, rejected = [], list(roster.rejected)
+        for entry in roster.entries:
+            lacking = [name for name in entry.groups if name in missing]
+            if lacking and not create_groups:
+                reason = f"no group {lacking[0]!r} (creating groups needs the admin:groups scope)"
                 shown = masked(entry.username, entry.password, entry.groups)
-                report.rejected.append(Rejected(entry.line, shown, reason))
+                rejected.append(Rejected(entry.line, shown, reason))
             else:
                 good.append(entry)
+        new_groups = [
+            name for name in dict.fromkeys(n for e in good for n in e.groups) if name in missing
+        ]
+        rejected.sort(key=lambda r: r.line)
+        return good, rejected, new_groups
+
+    def preview_roster(self, roster: Roster, create_groups: bool) -> dict:
+        """What importing ``roster`` would do, changing nothing: the users it would create,
+        the existing ones it would update (a password, groups), the rejected lines."""
+        good, rejected, new_groups = self.plan_roster(roster, create_groups)
+        create, existing = [], []
+        for entry in good:
+            shown = {"line": entry.line, "username": entry.username, "name": entry.name,
+                     "groups": list(entry.groups)}  # fmt: skip
+            if self.exists(entry.username):
+                existing.append(shown)
+            else:
+                create.append({**shown, "password": "given" if entry.password else "generated"})
+        return {
+            "create": create,
+            "existing": existing,
+            "rejected": [r.to_json() for r in rejected],
+            "groups_created": new_groups,
+        }
+
+    async def import_roster(
+        self, roster: Roster, *, source: str, create_groups: bool, must_change_password: bool
+    ) -> RosterReport:
+        """Apply each good line on its own, creating the groups named that do not exist yet
+        when ``create_groups`` (rejecting their lines otherwise). What it creates is
+        recorded (:mod:`.imports`), so that the import can be undone."""
+        good, rejected, new_groups = self.plan_roster(roster, create_groups)
+        report = RosterReport(rejected=rejected)
+        record = imports.begin(self.db, self.actor, source)
+        for name in new_groups:
+            if orm.Group.find(self.db, name) is None:  # else made meanwhile
+                group = orm.Group(name=name)
+                self.db.add(group)
+                self.db.commit()
+                imports.made_group(self.db, record, group)
+                self.record("group.create", name, source="roster", roster_import=record.id)
+                report.groups_created.append(name)
+        groups = {name: orm.Group.find(self.db, name) for e in good for name in e.groups}
         chosen = await asyncio.gather(*(self.new_secret(entry) for entry in good))
         for entry, secret in zip(good, chosen, strict=True):
             try:
@@ -247,27 +295,14 @@ class Provisioner:
                 report.rejected.append(Rejected(entry.line, shown, f"not applied: {e}"))
                 continue
             report.outcomes.append(outcome)
+            if outcome.status == "created":
+                imports.made_user(self.db, record, orm.User.find(self.db, entry.username))
             if secret and entry.password is None:
                 self.credentials.keep(entry.username, secret[0])
                 report.generated.append(entry.username)
         report.rejected.sort(key=lambda r: r.line)
+        report.made = imports.end(self.db, record)
         return report
-
-    def roster_groups(
-        self, entries: Sequence[Entry], create: bool, report: RosterReport
-    ) -> dict[str, orm.Group | None]:
-        """Every group the entries name, created if missing and ``create`` (else None)."""
-        groups = {}
-        for name in dict.fromkeys(name for entry in entries for name in entry.groups):
-            group = orm.Group.find(self.db, name)
-            if group is None and create:
-                group = orm.Group(name=name)
-                self.db.add(group)
-                self.db.commit()
-                self.record("group.create", name, source="roster")
-                report.groups_created.append(name)
-            groups[name] = group
-        return groups
 
     async def new_secret(self, entry: Entry) -> tuple[str, bytes] | None:
         """(password, hash) when the line changes the password, else None."""
@@ -352,21 +387,18 @@ class Provisioner:
         await self.backend.forget_user(user.name, delete_volumes)
         await maybe_future(self.authenticator.delete_user(user))
         await user.delete_spawners()
-        self.users.delete(user)
-        self.forget_rows(user.name)
+        self.rows.delete(self.db, user.name, user.id)
+        self.users.delete(user)  # commits the rows' deletion with the user's
         self.credentials.forget(user.name)
 
+    def reject_signup(self, name: str) -> None:
+        """Forget a sign-up never approved: the request and labfleet's rows of the name."""
+        self.rows.delete(self.db, name, None)
+        self.authenticator.forget(name)  # commits
+
     def move_rows(self, old: str, new: str) -> None:
-        """Rename labfleet's rows of a user, not committed (the audit log keeps its history)."""
+        """Rename labfleet's rows of a user, not committed (records such as the audit log
+        keep the names they were written with)."""
         if isinstance(self.authenticator, LabFleetAuthenticator):
             self.authenticator.rename_user(old, new)
-        extension = self.db.get(SessionExtension, old)
-        if extension is not None:
-            extension.username = new
-
-    def forget_rows(self, name: str) -> None:
-        """Delete labfleet's rows of a deleted user (the authenticator deletes its own)."""
-        extension = self.db.get(SessionExtension, name)
-        if extension is not None:
-            self.db.delete(extension)
-            self.db.commit()
+        self.rows.rename(self.db, old, new)

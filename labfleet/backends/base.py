@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -17,12 +17,14 @@ from traitlets import Float, Instance, List, default
 from traitlets.config import LoggingConfigurable
 
 from .. import blocking, environment
+from ..activity import seen
 from ..gpu import gpu_devices, gpu_environment
 from ..groups import BackendFacts, Grants, PropertiesError, start_grants, start_notices
 from ..notify.tickets import KEY_ENVIRONMENT, KEY_FILE, KEY_FILE_ENVIRONMENT
 from ..profiles import Profile
 from ..proxy.caddy import CaddyProxy
 from ..proxy.routes import socket_url
+from ..traitlets import Cpus, Size, memory_limit
 from ..volumes import DiskUsage, VolumeSpec, VolumeState
 from ..workshop.people import is_participant
 from . import sockets
@@ -91,9 +93,9 @@ class Backend(LoggingConfigurable):
     max_body = 0
     volumes = List(help="The VolumeSpecs every user has (set by the hub).")
 
-    restart_timeout = Float(60, help="Seconds a restarted server has to answer again.").tag(
-        config=True
-    )
+    restart_timeout = Float(
+        60, min=0.1, help="Seconds a restarted server has to answer again."
+    ).tag(config=True)
 
     @property
     def isolates_users(self) -> bool:
@@ -191,7 +193,8 @@ class Backend(LoggingConfigurable):
         accounts); ``volumes_deleted`` says whether their volumes went too."""
 
     async def rename_volumes(self, old: str, new: str) -> None:
-        """Move a stopped user's volumes, and all else kept under their name, from ``old`` to ``new``.
+        """Move a stopped user's volumes, and all else kept under their name, from ``old``
+        to ``new``.
 
         Refuses (409) when something already exists under ``new``; changes nothing then.
         """
@@ -243,6 +246,11 @@ class LabFleetSpawner(LoggingConfigurable):
     """
 
     user: typing.Any  # provided by the Spawner it is mixed into
+    # JupyterHub's limits, checked as labfleet applies them (what a server starts in, CPUs
+    # above 0): the checks of the groups' and the environments' limits
+    mem_limit = memory_limit(help=Spawner.mem_limit.help).tag(config=True)
+    mem_guarantee = Size(None, allow_none=True, help=Spawner.mem_guarantee.help).tag(config=True)
+    cpu_limit = Cpus(None, allow_none=True, help=Spawner.cpu_limit.help).tag(config=True)
     restarting = False  # True while the backend restarts the server in place
     _grants: Grants | None = None
     _configured_limits: tuple[int | None, float | None] | None = None
@@ -378,8 +386,8 @@ class LabFleetSpawner(LoggingConfigurable):
 
     async def hand_over_notify_key(self, uid: int, gid: int) -> None:
         """Write a new key into the socket folder, for the server about to start as ``uid``:
-        a file it reads and deletes, never its environment (/proc/PID/environ shows that
-        to every process of the account, forked servers' included)."""
+        a file it reads and deletes, never its environment (which /proc/PID/environ keeps
+        showing, to the processes of the account for a plainly started server)."""
         await blocking.run(
             blocking.FILES, sockets.write_key, self.socket_folder, self.new_notify_key(), uid, gid
         )
@@ -398,7 +406,7 @@ class LabFleetSpawner(LoggingConfigurable):
         """The server's address, as the hub and the proxy reach it."""
         return socket_url(str(self.socket_path))
 
-    async def wait_for_socket(self, running: Callable[[], bool]) -> None:
+    async def wait_for_socket(self, running: Callable[[], Awaitable[bool]]) -> None:
         """Return once the server accepts connections on its socket (a folder only its
         account can write: no other account can listen there); ``running`` says whether
         the server has not ended meanwhile."""
@@ -417,6 +425,9 @@ class LabFleetSpawner(LoggingConfigurable):
         if folder is not None:
             inner = self.backend.socket_in_server(folder)
             args += [f"--ServerApp.sock={inner}", *sockets.server_limits(self.backend.max_body)]
+        # its user's use of it reaches the hub within half the activity window
+        window = self.labfleet.activity.config.inactive_after
+        args.append(f"--HubOAuth.cache_max_age={seen.check_seconds(window)}")
         workshop = self.labfleet.workshop.config
         if workshop.enabled:
             # labfleet.singleuser.save_events: saves reach the hub, faster for participants

@@ -28,6 +28,7 @@ from ..branding import lab_environment
 from ..objects import render_name
 from ..profiles import Profile
 from ..proxy.routes import socket_url
+from ..traitlets import Url
 from ..volumes import VolumeSpec, VolumeState
 from . import docker_grants, images, sockets
 from .base import Backend, BackendError, LabFleetSpawner, Problem, Usage
@@ -41,6 +42,10 @@ SOCKET_MOUNT = "/run/labfleet"
 HUB_SOCKET_MOUNT = "/run/labfleet-hub"
 
 T = TypeVar("T")
+DISK_LIMIT_UNAPPLIED = (
+    "the users' files are in Docker named volumes, which the local volume driver does not "
+    "limit in size (see docs/groups.md)"
+)
 
 
 class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
@@ -113,10 +118,15 @@ class LabDockerSpawner(LabFleetSpawner, DockerSpawner):
         await blocking.run(
             blocking.FILES, sockets.prepare_folder, self.socket_folder, self.backend.socket_owner, 0
         )
+        await self.hand_over_notify_key(self.backend.socket_owner, 0)
         await self._kept_container()
         await super().start()
-        await self.wait_for_socket(lambda: True)
+        await self.wait_for_socket(self.still_running)
         return self.socket_url()
+
+    async def still_running(self) -> bool:
+        """Whether the container still runs (one that exits at start fails it at once)."""
+        return await self.poll() is None
 
     async def _kept_container(self) -> dict | None:
         """The container kept from the last start, unless it lacks a configured volume or was
@@ -204,7 +214,8 @@ class DockerBackend(Backend):
 
     volume_name_template = Unicode(
         "labfleet-{username}-{volume}",
-        help="Name of each user's Docker volumes; {username} is escaped, {volume} the volume's key.",
+        help="Name of each user's Docker volumes; {username} is escaped, {volume} the "
+        "volume's key.",
     ).tag(config=True)
 
     socket_owner = Integer(
@@ -219,13 +230,17 @@ class DockerBackend(Backend):
         help="Where the home volume is mounted in the container; the other volumes go below it.",
     ).tag(config=True)
 
-    engine_url = Unicode(
-        "unix:///var/run/docker.sock", help="Address of the Docker engine's API."
+    engine_url = Url(
+        "unix:///var/run/docker.sock",
+        schemes=("unix", "tcp", "http", "https", "ssh"),
+        example="unix:///var/run/docker.sock or tcp://127.0.0.1:2375",
+        allow_empty=False,
+        help="Address of the Docker engine's API.",
     ).tag(config=True)
 
-    engine_timeout = Float(10, help="Seconds to wait for the Docker engine before giving up.").tag(
-        config=True
-    )
+    engine_timeout = Float(
+        10, min=0.1, help="Seconds to wait for the Docker engine before giving up."
+    ).tag(config=True)
 
     restart_grace = Integer(
         10,
@@ -236,6 +251,7 @@ class DockerBackend(Backend):
 
     size_timeout = Float(
         5,
+        min=0.1,
         help="Seconds to wait for the volumes' sizes (docker system df, slow on big volumes); "
         "after that the sizes are shown as unknown.",
     ).tag(config=True)
@@ -307,9 +323,14 @@ class DockerBackend(Backend):
             spawner.image = profile.image
 
     def unapplied_properties(self) -> dict[str, str]:
-        if docker_grants.engine_socket(self.engine_url):
-            return {}
-        return {"docker_socket": f"the engine is reached at {self.engine_url}, not a socket here"}
+        # storage_opt size bounds a container's own layer only (and only on some storage
+        # drivers), never the named volumes that hold the users' files
+        unapplied = {"disk_limit": DISK_LIMIT_UNAPPLIED}
+        if not docker_grants.engine_socket(self.engine_url):
+            unapplied["docker_socket"] = (
+                f"the engine is reached at {self.engine_url}, not a socket here"
+            )
+        return unapplied
 
     @property
     def listed_images(self) -> list[str]:
@@ -477,8 +498,10 @@ class DockerBackend(Backend):
     # -- servers -------------------------------------------------------------------
 
     async def restart_in_place(self, spawner: LabDockerSpawner) -> None:
-        """``docker restart`` of the server's container: same id, volumes, port and token."""
+        """``docker restart`` of the server's container: same id, volumes, port and token;
+        a new notification key (the server deleted the last one's file)."""
         name = spawner.object_name
+        await spawner.hand_over_notify_key(self.socket_owner, 0)
         try:
             await self._call(
                 lambda c: c.containers.get(name).restart(timeout=self.restart_grace),

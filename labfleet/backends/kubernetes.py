@@ -78,6 +78,7 @@ class LabKubeSpawner(LabFleetSpawner, KubeSpawner):
         await self.backend.prepare_volumes(self)
         # every claim exists now, the home's too: KubeSpawner need not make it again
         self._pvc_exists = True
+        self.new_notify_key()  # in the pod's environment (get_env)
         return await super().start()
 
     async def get_pod_manifest(self):
@@ -141,7 +142,7 @@ class KubernetesBackend(Backend):
     ).tag(config=True)
 
     api_timeout = Float(
-        10, help="Seconds each call of the Kubernetes API may take before it is given up."
+        10, min=0.1, help="Seconds each call of the Kubernetes API may take before it is given up."
     ).tag(config=True)
 
     gpus_per_server = Integer(
@@ -223,6 +224,8 @@ class KubernetesBackend(Backend):
         docker = "Docker access exists on the docker backend only"
         return {
             "mounts": "host folders are not mounted into pods on the kubernetes backend",
+            "disk_limit": "the size of a user's volumes is their PVC's "
+            "(the chart's singleuser.storage.capacity)",
             "docker_socket": docker,
             "privileged": docker,
         }

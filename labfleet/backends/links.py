@@ -49,7 +49,8 @@ def folder_of(home: Path, path: str, uid: int, gid: int, create: bool) -> Iterat
 
 
 def link(home: Path, mount: Mount, uid: int, gid: int) -> None:
-    """Make ``~/path`` a link to the mount's host folder, replacing a link (never a file)."""
+    """Make ``~/path`` a link to the mount's host folder, replacing a link (never a file);
+    for a read-only mount, an empty folder where the server binds the host folder."""
     name = mount.path.rsplit("/", 1)[-1]
     with folder_of(home, mount.path, uid, gid, create=True) as fd:
         try:
@@ -57,22 +58,37 @@ def link(home: Path, mount: Mount, uid: int, gid: int) -> None:
         except FileNotFoundError:
             pass
         else:
+            if mount.mode == "ro" and stat.S_ISDIR(existing.st_mode):
+                inner = os.open(name, FOLDER_FLAGS, dir_fd=fd)
+                try:
+                    if os.listdir(inner):
+                        raise LinkProblem(f"~/{mount.path} is a folder with files: move it away")
+                finally:
+                    os.close(inner)
+                return
             if not stat.S_ISLNK(existing.st_mode):
                 raise LinkProblem(f"~/{mount.path} exists and is not a link: move it away")
             os.unlink(name, dir_fd=fd)
-        os.symlink(mount.host, name, dir_fd=fd)
+        if mount.mode == "ro":
+            os.mkdir(name, 0o755, dir_fd=fd)
+        else:
+            os.symlink(mount.host, name, dir_fd=fd)
         os.chown(name, uid, gid, dir_fd=fd, follow_symlinks=False)
 
 
 def unlink(home: Path, path: str) -> None:
-    """Remove the link ``~/path`` if it is still a link."""
+    """Remove the link ``~/path`` if it is still a link (or the empty folder of a read-only
+    mount)."""
     name = path.rsplit("/", 1)[-1]
     with contextlib.suppress(LinkProblem), folder_of(home, path, 0, 0, create=False) as fd:
         if fd is None:
             return
-        with contextlib.suppress(FileNotFoundError):
-            if stat.S_ISLNK(os.lstat(name, dir_fd=fd).st_mode):
+        with contextlib.suppress(FileNotFoundError, OSError):
+            found = os.lstat(name, dir_fd=fd)
+            if stat.S_ISLNK(found.st_mode):
                 os.unlink(name, dir_fd=fd)
+            elif stat.S_ISDIR(found.st_mode):
+                os.rmdir(name, dir_fd=fd)  # only when empty
 
 
 def read_record(record: Path) -> dict[str, list[str]]:

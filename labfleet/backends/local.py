@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
 
-from jupyterhub.traitlets import ByteSpecification
 from traitlets import Bool, Enum, Float, Integer, Unicode, default
 
 from .. import blocking
@@ -28,6 +27,7 @@ from ..groups import Mount
 from ..objects import safe_name, system_account_name
 from ..private_tmp import PrivateTmp
 from ..profiles import Profile
+from ..traitlets import Size
 from ..volumes import DiskUsage, VolumeState
 from . import cgroups, processes, users_env
 from .accounts import Account, SystemAccounts, account_from, exists
@@ -59,7 +59,6 @@ class LocalBackend(Backend):
 
     name = "local"
     spawner_class = LocalBackendSpawner
-    read_only_mounts = False  # a link cannot be read-only
 
     account_prefix = Unicode(
         "lf-",
@@ -81,7 +80,7 @@ class LocalBackend(Backend):
     ).tag(config=True)
 
     size_timeout = Float(
-        10, help="Seconds allowed to measure one user's volumes before giving up on sizes."
+        10, min=0.1, help="Seconds allowed to measure one user's volumes before giving up on sizes."
     ).tag(config=True)
 
     control_groups = Enum(
@@ -102,8 +101,9 @@ class LocalBackend(Backend):
         "a fork past it fails. Applied through the server's control group.",
     ).tag(config=True)
 
-    disk_reserve = ByteSpecification(
+    disk_reserve = Size(
         "1G",
+        allow_none=False,
         help="""Space the hub keeps for itself (its database, logs) on the disk of its data
         directory: a start that would leave less free, counting the disk a group's
         disk_limit makes for the user, is refused, saying why.""",
@@ -160,8 +160,10 @@ class LocalBackend(Backend):
         Needs isolate_users.""",
     ).tag(config=True)
 
-    tmp_size = ByteSpecification(
+    tmp_size = Size(
         "1G",
+        allow_none=False,
+        minimum=2**20,
         help="Most bytes a server may keep in each of its private /tmp, /var/tmp and /dev/shm "
         "(within its memory limit, which they count against).",
     ).tag(config=True)
@@ -179,9 +181,22 @@ class LocalBackend(Backend):
             spawner.socket_folder,
             *(Path(mount.host) for mount in spawner.grants.mounts),
         ]  # fmt: skip
+        home = os.path.realpath(spawner.account.home)
         return PrivateTmp(
-            self.tmp_size, tuple(os.path.realpath(p) for p in needed if p is not None)
+            self.tmp_size,
+            tuple(os.path.realpath(p) for p in needed if p is not None),
+            tuple(
+                (os.path.realpath(m.host), f"{home}/{m.path}")
+                for m in spawner.grants.mounts
+                if m.mode == "ro"
+            ),
         )
+
+    @property
+    def read_only_mounts(self) -> bool:  # type: ignore[override]
+        """Read-only group mounts are bound in the server's own mount namespace (the
+        others are links in the home)."""
+        return self.private_tmp and self.isolate_users
 
     @cached_property
     def admission(self) -> Admission:
@@ -420,7 +435,8 @@ class LocalBackend(Backend):
     async def link_mounts(
         self, username: str, account: Account, mounts: Sequence[Mount]
     ) -> list[str]:
-        """Link the group mounts into the home (links, so never read-only); what was skipped."""
+        """Link the group mounts into the home (the mount points of read-only ones, bound
+        as the server starts); what was skipped."""
         record = self.mounts_record(username)
         return await blocking.run(
             blocking.FILES, sync_links, account.home, mounts, record, account.uid, account.gid

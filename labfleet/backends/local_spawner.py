@@ -83,7 +83,7 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
         if not (not prefix and await self.start_forked(log)):
             await self.start_process(prefix, log)
         try:
-            await self.wait_for_socket(self.running)
+            await self.wait_for_socket(self.still_running)
         except Exception:
             await self.stop(now=True)
             raise
@@ -136,6 +136,9 @@ class LocalBackendSpawner(LabFleetSpawner, LocalProcessSpawner):
                 await super().start()
         finally:
             self.cmd = configured_cmd
+
+    async def still_running(self) -> bool:
+        return self.running()
 
     def running(self) -> bool:
         """Whether the server's first process still runs."""

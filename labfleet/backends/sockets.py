@@ -9,13 +9,15 @@ import hashlib
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from .. import blocking
+from ..notify.tickets import KEY_FILE
 
 SOCKET = "server.sock"
 POLL = 0.02  # seconds between two looks at a starting server's socket
+RUNNING_POLL = 0.5  # seconds between two questions whether a starting server still runs
 HEAD_ROOM = 1024 * 1024  # bytes a request's head may add to its body (proxy.max_header_bytes)
 
 
@@ -49,6 +51,27 @@ def prepare_folder(folder: Path, uid: int, gid: int) -> None:
         os.close(fd)
 
 
+def write_key(folder: Path, key: bytes, uid: int, gid: int) -> None:
+    """Write a server's notification key into its socket folder (``tickets.KEY_FILE``, mode
+    0600, owned by its account, which reads and deletes it as the server starts); a name
+    the account left there is removed, never followed. Blocking."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    try:
+        try:
+            os.unlink(KEY_FILE, dir_fd=fd)
+        except FileNotFoundError:
+            pass
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+        file = os.open(KEY_FILE, flags, 0o600, dir_fd=fd)
+        try:
+            os.fchown(file, uid, gid)
+            os.write(file, key.hex().encode())
+        finally:
+            os.close(file)
+    finally:
+        os.close(fd)
+
+
 def answers(path: Path) -> bool:
     """Whether a server accepts connections on the socket ``path``."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
@@ -60,15 +83,21 @@ def answers(path: Path) -> bool:
     return True
 
 
-async def wait_for_socket(path: Path, running: Callable[[], bool], timeout: float) -> bool:
-    """Wait until the socket ``path`` accepts connections: True; False once ``running`` says
-    the server ended, or TimeoutError after ``timeout`` seconds."""
+async def wait_for_socket(
+    path: Path, running: Callable[[], Awaitable[bool]], timeout: float
+) -> bool:
+    """Wait until the socket ``path`` accepts connections: True; False once ``running``
+    (asked every RUNNING_POLL seconds) says the server ended, or TimeoutError after
+    ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
+    ask = 0.0
     while time.monotonic() < deadline:
         if await blocking.run(blocking.FILES, answers, path):
             return True
-        if not running():
-            return False
+        if time.monotonic() >= ask:
+            if not await running():
+                return False
+            ask = time.monotonic() + RUNNING_POLL
         await asyncio.sleep(POLL)
     raise TimeoutError(f"no server listened on {path} within {timeout:g}s")
 

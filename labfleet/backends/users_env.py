@@ -3,7 +3,8 @@ kept apart from the hub's own environment.
 
 A virtual environment of its own, made at the hub's first start, whose packages come
 first and the hub's after them (a ``.pth`` file adds the hub's site-packages, with their
-own ``.pth`` files): every server has JupyterLab and labfleet from the hub, and an admin
+own ``.pth`` files): every server has JupyterLab, labfleet and nbgitpuller (links that bring
+a git repository, labfleet.material_links) from the hub, and an admin
 adds packages for everyone with ``labfleet env install`` without touching the hub's.
 Upgrading labfleet upgrades what comes from the hub; what was added stays.
 """

@@ -55,7 +55,7 @@ class UserEnvironment(Base):
 
 
 class Account(Base):
-    """labfleet's state of a native account: forced password change, failed logins, sign-up.
+    """labfleet's state of a native account: forced password change, sign-up.
 
     Keyed by user name, like NativeAuthenticator's ``users_info``, since a sign-up waiting
     for approval has no JupyterHub user yet; it follows renames and goes with deletes.
@@ -65,9 +65,19 @@ class Account(Base):
 
     username: Mapped[str] = mapped_column(String(255), primary_key=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    last_failed_login: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     signed_up: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class FailedLogins(Base):
+    """Failed logins in a row under one name from one source (an address; IPv6: its /64),
+    whether the name exists or not (:mod:`labfleet.auth.lockout`)."""
+
+    __tablename__ = "labfleet_failed_logins"
+
+    username: Mapped[str] = mapped_column(String(255), primary_key=True)
+    source: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class Broadcast(Base):
@@ -198,8 +208,7 @@ class Material(Base):
     actor: Mapped[str] = mapped_column(String(255))
     folder: Mapped[str] = mapped_column(Text)
     recipients: Mapped[dict] = mapped_column(JSON)  # {"all": true} | {"groups": [...]} | ...
-    # [{"path", "size", "sha256", "earlier": digests handed out before at that path}]
-    files: Mapped[list] = mapped_column(JSON)
+    files: Mapped[list] = mapped_column(JSON)  # [{"path", "size", "sha256"}]
     # each file's content (base64), in the order of files: read only to send them
     contents: Mapped[list] = mapped_column(JSON, deferred=True)
 
@@ -214,7 +223,55 @@ class MaterialResult(Base):
         ForeignKey("labfleet_material.id", ondelete="CASCADE"), index=True
     )
     username: Mapped[str] = mapped_column(String(255), index=True)
-    status: Mapped[str] = mapped_column(String(16))  # waiting | delivered | failed
+    status: Mapped[str] = mapped_column(String(16))  # waiting | delivered | failed | withdrawn
     reason: Mapped[str] = mapped_column(Text, default="")
-    files: Mapped[list] = mapped_column(JSON, default=list)  # [{"path", "outcome", "kept"}]
+    files: Mapped[list] = mapped_column(JSON, default=list)  # [{"path", "outcome", "beside"}]
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class StandingMaterial(Base):
+    """A hand-out that stands: whoever becomes one of its recipients later gets it when
+    their server starts, until it is ``withdrawn`` (then it is kept, as a record)."""
+
+    __tablename__ = "labfleet_standing_material"
+
+    material_id: Mapped[int] = mapped_column(
+        ForeignKey("labfleet_material.id", ondelete="CASCADE"), primary_key=True
+    )
+    withdrawn: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_by: Mapped[str | None] = mapped_column(String(255))
+
+
+class RosterImport(Base):
+    """A roster import that made users or groups; ``undone`` once an admin undid it."""
+
+    __tablename__ = "labfleet_roster_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(255))  # the file's name, or "pasted text"
+    undone: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class RosterImportUser(Base):
+    """A user a roster import created (JupyterHub's user id: the migration makes it a
+    foreign key that deletes the row with the user, and a rename keeps it)."""
+
+    __tablename__ = "labfleet_roster_import_users"
+
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("labfleet_roster_imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+
+
+class RosterImportGroup(Base):
+    """A group a roster import created (JupyterHub's group id, deleted with the group)."""
+
+    __tablename__ = "labfleet_roster_import_groups"
+
+    import_id: Mapped[int] = mapped_column(
+        ForeignKey("labfleet_roster_imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -13,8 +13,8 @@ groups are applied in the order (priority, name), so a higher ``priority`` wins 
 at equal priority, the name that sorts last:
 
 - ``environment``: merged by name; a name set by several groups takes the winner's value.
-- ``cpu_limit``, ``mem_limit``: the winner among the groups that set it (not the
-  largest: a high-priority group can lower a limit as well as raise it).
+- ``cpu_limit``, ``mem_limit``, ``disk_limit``: the winner among the groups that set it
+  (not the largest: a high-priority group can lower a limit as well as raise it).
 - ``mounts``: the union; of two mounts at the same place in the home (or one inside
   the other) the winner's is kept and the other dropped, with a notice.
 - ``images``: the union. ``gpu``, ``user_environment``: granted if any group grants it.

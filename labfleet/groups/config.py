@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 from jupyterhub import orm
-from traitlets import Dict, List, Unicode
+from traitlets import Bunch, Dict, List, TraitError, Unicode, validate
 from traitlets.config import Configurable
 
+from ..db.models import UserEnvironment
+from ..db.user_rows import UserColumn
+from . import names
 from .grants import Grants, resolve, unapplied, with_user_environment
 from .properties import (
     PROTECTED_PATHS,
@@ -25,11 +28,15 @@ from .properties import (
 class Groups(Configurable):
     """Groups that grant things (the ``groups`` section of labfleet.yaml)."""
 
+    # the variables a user keeps for their servers (applied if a group allows)
+    user_rows: ClassVar = (UserColumn(UserEnvironment, "user_id", keyed="id"),)
+
     properties = Dict(
         help="""labfleet properties of groups: group name -> properties, set at every start.
 
         Properties: priority (whole number, higher wins), environment (NAME: value),
-        cpu_limit (CPUs), mem_limit (512M, 2G), gpu (true/false), mounts (list of
+        cpu_limit (CPUs), mem_limit (512M, 2G), disk_limit (5G: what the user's volumes
+        may hold, local backend), gpu (true/false), mounts (list of
         {host: /abs/path, path: folder/in/home, mode: ro|rw}), images (image names),
         user_environment (true: members may keep their own variables). Groups set here
         are created if missing and cannot be edited on the admin page; membership is
@@ -54,6 +61,24 @@ class Groups(Configurable):
         folder that contains one of them is refused too.
         """,
     ).tag(config=True)
+
+    @validate("properties")
+    def _check_properties(self, proposal: Bunch) -> dict:
+        # labfleet.yaml's check of what needs no backend (sizes, CPUs, names, system
+        # folders); the backend's own folders and volumes are checked at the hub's start
+        rules = self.rules(BackendFacts("", (), (), read_only_mounts=True, unapplied={}))
+        problems = []
+        for name, properties in proposal.value.items():
+            try:
+                check_properties(name, properties, rules)
+            except PropertiesError as e:
+                problems.append(str(e))
+            except TypeError:
+                problems.append(f"group {name}: give a mapping of properties")
+        problems += [p for name in proposal.value if (p := names.problem(name))]
+        if problems:
+            raise TraitError("; ".join(problems))
+        return proposal.value
 
     def resolve(self, groups: Mapping[str, Mapping[str, Any]]) -> Grants:
         return resolve(
@@ -80,7 +105,8 @@ def with_configured_groups(
 ) -> dict[str, Any]:
     """JupyterHub's ``load_groups`` with the checked properties of the ``groups`` section.
 
-    ValueError names every problem; a group may not get properties from both places.
+    ValueError names every problem; a group may not get properties from both places, and
+    every group name follows the rule of new group names (:mod:`.names`).
     """
     merged = dict(load_groups)
     problems = []
@@ -99,6 +125,7 @@ def with_configured_groups(
             merged[name] = {**entry, "properties": check_properties(name, properties, rules)}
         except PropertiesError as e:
             problems.append(str(e))
+    problems += [p for name in {**merged, **config.properties} if (p := names.problem(name))]
     if problems:
         raise ValueError("; ".join(problems))
     return merged

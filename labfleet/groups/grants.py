@@ -18,6 +18,7 @@ class Grants:
     environment: dict[str, str] = field(default_factory=dict)
     cpu_limit: float | None = None
     mem_limit: int | None = None  # bytes
+    disk_limit: int | None = None  # bytes
     gpu: bool = False
     mounts: tuple[Mount, ...] = ()
     images: tuple[str, ...] = ()
@@ -33,6 +34,7 @@ class Grants:
             "environment": bool(self.environment),
             "cpu_limit": self.cpu_limit is not None,
             "mem_limit": self.mem_limit is not None,
+            "disk_limit": self.disk_limit is not None,
             "gpu": self.gpu,
             "mounts": bool(self.mounts),
             "images": bool(self.images),
@@ -46,6 +48,7 @@ class Grants:
             "environment": self.environment,
             "cpu_limit": self.cpu_limit,
             "mem_limit": self.mem_limit,
+            "disk_limit": self.disk_limit,
             "gpu": self.gpu,
             "mounts": [m.to_json() for m in self.mounts],
             "images": list(self.images),
@@ -73,7 +76,7 @@ def resolve(
         for key, value in properties.get("environment", {}).items():
             env[key] = value
             sources[f"environment.{key}"] = name
-        for key in ("cpu_limit", "mem_limit"):
+        for key in ("cpu_limit", "mem_limit", "disk_limit"):
             if key in properties:
                 limits[key] = properties[key]
                 sources[key] = name
@@ -92,11 +95,12 @@ def resolve(
             mounts[mount.path] = (mount, name)
             sources[f"mounts.{mount.path}"] = name
         images.update(properties.get("images", []))
-    mem = limits.get("mem_limit")
+    mem, disk = limits.get("mem_limit"), limits.get("disk_limit")
     return Grants(
         environment=env,
         cpu_limit=limits.get("cpu_limit"),
         mem_limit=None if mem is None else parse_bytes(mem),
+        disk_limit=None if disk is None else parse_bytes(disk),
         gpu=any(p.get("gpu") for p in groups.values()),
         mounts=tuple(m for m, _ in sorted(mounts.values(), key=lambda x: x[0].path)),
         images=tuple(sorted(images)),

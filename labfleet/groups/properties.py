@@ -11,14 +11,23 @@ from typing import Any
 
 from jupyterhub import orm
 from jupyterhub.traitlets import ByteSpecification
-from traitlets import TraitError
+from traitlets import TraitError, TraitType
 
 from .. import environment
+from ..traitlets import Cpus, Size, memory_limit
 
 PROPERTIES = (
-    "priority", "environment", "cpu_limit", "mem_limit", "gpu", "mounts", "images",
-    "user_environment",
+    "priority", "environment", "cpu_limit", "mem_limit", "disk_limit", "gpu", "mounts",
+    "images", "user_environment",
 )  # fmt: skip
+MIN_DISK_LIMIT = 32 * 2**20  # bytes: the smallest disk labfleet makes (a file system's own needs)
+# the limits a group may set, each checked by the trait of the setting that applies it (so
+# labfleet.yaml's spawner and environments refuse the same values, with the same words)
+LIMITS: dict[str, TraitType] = {
+    "cpu_limit": Cpus(),
+    "mem_limit": memory_limit(),
+    "disk_limit": Size(minimum=MIN_DISK_LIMIT),
+}
 MODES = ("ro", "rw")
 # host paths refused with everything inside and above them (so / too)
 PROTECTED_PATHS = ("/boot", "/dev", "/etc", "/proc", "/root", "/sys", "/var/lib/docker")
@@ -149,9 +158,9 @@ def check_mounts(
             problems.append(f"{where}: ~/{taken[0]} is a volume of every user")
         elif mode == "ro" and not rules.read_only_mounts:
             problems.append(
-                f"{where}: the {rules.backend} backend cannot make a mount read-only "
-                "(it links the folder into the home; the account's file permissions decide): "
-                "use mode rw, or the docker backend"
+                f"{where}: the {rules.backend} backend cannot make a mount read-only here "
+                "(it needs isolated users and local.private_tmp: the server's own mount "
+                "namespace): use mode rw, or turn those on"
             )
         else:
             mounts.append(Mount(str(given), path, mode))
@@ -192,18 +201,13 @@ def check_properties(
             problems += [f"environment: {p}" for p in found]
             if variables:
                 clean[key] = variables
-        elif key == "cpu_limit":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                problems.append("cpu_limit must be a number of CPUs above 0, e.g. 2 or 0.5")
-            else:
-                clean[key] = float(value)
-        elif key == "mem_limit":
+        elif key in LIMITS:
             try:
-                parse_bytes(value)
-            except (TraitError, ValueError, TypeError):
-                problems.append(f"mem_limit {value!r} is not a size such as 512M, 2G or 1.5G")
-            else:
-                clean[key] = value
+                checked = LIMITS[key].validate(None, value)
+            except TraitError as e:
+                problems.append(f"{key} {e}")
+            else:  # sizes as written (2G), CPUs as a number
+                clean[key] = checked if key == "cpu_limit" else value
         elif key in ("gpu", "user_environment"):
             if not isinstance(value, bool):
                 problems.append(f"{key} must be true or false")

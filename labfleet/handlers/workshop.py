@@ -15,7 +15,8 @@ from .base import LabFleetPageHandler
 
 class WorkshopPage(LabFleetPageHandler):
     """GET: the dashboard; its script reads GET /hub/api/labfleet/workshop and follows
-    /hub/api/labfleet/events/stream."""
+    /hub/api/labfleet/events/stream; it turns workshop mode on and off, hands out material
+    and makes links (.../workshop/mode, .../workshop/material, .../workshop/links)."""
 
     @staticmethod
     def in_navigation(context: LabFleetContext, user: orm.User) -> bool:
@@ -26,7 +27,10 @@ class WorkshopPage(LabFleetPageHandler):
     async def get(self) -> None:
         groups = [name for (name,) in self.db.query(orm.Group.name).order_by(orm.Group.name)]
         await self.render_page(
-            "labfleet/workshop.html", config=self.labfleet.workshop.config, groups=groups
+            "labfleet/workshop.html",
+            config=self.labfleet.workshop.config,
+            groups=groups,
+            environments=self.labfleet.environments.profiles,
         )
 
 

@@ -60,10 +60,7 @@ def cmd_values(args: argparse.Namespace) -> int:
     data, hub, left_out, table = hub_settings(args)
     config = settings.to_config(hub, table)
     backend = KubernetesBackend(config=config)
-    environments = Environments(config=config)
-    bad = environments.problems()
-    if bad:
-        raise settings.ConfigError("bad environments:\n  " + "\n  ".join(bad))
+    environments = Environments(config=config)  # checked by settings.validate
     spawner = config.get("LabKubeSpawner", {})
     db_url = (data.get("hub") or {}).get("db_url")
     made = values.make_values(

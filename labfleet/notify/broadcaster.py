@@ -22,7 +22,7 @@ from ..metrics import BROADCAST_RESULTS
 from ..timestamps import utc
 from . import history, messages, recipients, tickets
 from .config import Notifications
-from .delivery import NOT_RUNNING, Outcome, Target, deliver, tls_context
+from .delivery import EXTENSION, NOT_RUNNING, Outcome, Target, deliver, tls_context
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,9 @@ class Broadcaster:
 
     # -- the servers -------------------------------------------------------------------
 
-    def server_key(self, base_url: str) -> str:
-        """The key a server started at ``base_url`` gets (hex), for its environment."""
-        return tickets.server_key(self.secret, base_url).hex()
+    def start_key(self, nonce: str) -> bytes:
+        """The key of the server start whose nonce is ``nonce`` (see :mod:`.tickets`)."""
+        return tickets.server_key(self.secret, nonce)
 
     def target(self, user: Any, routed: bool = False, route: str = tickets.INGEST) -> Target | None:
         """``route`` on the server of ``user``, if it takes requests (``routed``: its route was
@@ -103,7 +103,7 @@ class Broadcaster:
         return Target(
             username=user.name,
             url=self.route.server_url(base_url, host, route),
-            key=tickets.server_key(self.secret, base_url),
+            key=spawner.notify_key,  # this start's: a server adopted without one refuses
         )
 
     def targets(self, chosen: list[str] | None) -> tuple[list[Target], list[Outcome]]:
@@ -128,16 +128,29 @@ class Broadcaster:
             self._tls = tls_context(self.config.ca_certs)
         return self._tls
 
-    async def _deliver(self, row: Broadcast, targets: list[Target]) -> list[Outcome]:
+    async def post(
+        self,
+        targets: list[Target],
+        body: bytes,
+        *,
+        extension: str = EXTENSION,
+        timeout: float | None = None,
+    ) -> list[Outcome]:
+        """Post ``body`` to every target (a route of ``extension``) as broadcasts go: through
+        the proxy, with a ticket each, ``notifications.concurrency`` at a time."""
         return await deliver(
             targets,
-            messages.ingest_body(history.message_of(row), row.id),
+            body,
             proxy_address=self.route.address,
             tls=self.tls(),
             concurrency=self.config.concurrency,
-            timeout=self.config.timeout,
+            timeout=timeout or self.config.timeout,
             ticket_seconds=self.config.ticket_seconds,
+            extension=extension,
         )
+
+    async def _deliver(self, row: Broadcast, targets: list[Target]) -> list[Outcome]:
+        return await self.post(targets, messages.ingest_body(history.message_of(row), row.id))
 
     # -- sending ---------------------------------------------------------------------
 
@@ -185,7 +198,13 @@ class Broadcaster:
         self.db.commit()
 
     def start(self) -> None:
-        """Once the hub runs: the scheduled broadcasts, and the culler's warnings."""
+        """Once the hub runs: the broadcasts a stopped hub left unfinished, the scheduled
+        ones, and the culler's warnings."""
+        for row in history.mark_interrupted(self.db):
+            self.log.warning(
+                "Broadcast %d was being sent when the hub stopped: marked interrupted "
+                "(send it again if it still matters)", row.id,
+            )  # fmt: skip
         for row in history.scheduled(self.db):
             self.schedule(row)
         if self.culling.enabled and self.culling.warning_minutes:
@@ -203,7 +222,8 @@ class Broadcaster:
         target = self.target(user, routed=True)
         if target is None:
             return
-        for row in history.replayable(self.db, user.name, self.config.replay_minutes):
+        created = utc(user.orm_user.created)
+        for row in history.replayable(self.db, user.name, self.config.replay_minutes, created):
             if history.recipients_of(row).includes(user.orm_user):
                 started = time.monotonic()
                 outcomes = await self._deliver(row, [target])

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from traitlets import Float, Integer, Unicode
 from traitlets.config import Configurable
+
+from ..db.models import Broadcast, BroadcastResult
+from ..db.user_rows import UserColumn
 
 
 class Notifications(Configurable):
     """How broadcasts reach users' servers."""
+
+    # what reached each recipient; who sent a broadcast, and to whom, stay in its record
+    user_rows: ClassVar = (
+        UserColumn(BroadcastResult),
+        UserColumn(Broadcast, "actor", keyed="record"),
+        UserColumn(Broadcast, "recipients", keyed="record"),
+    )
 
     concurrency = Integer(
         50, min=1, help="Servers a broadcast is sent to at once (the rest wait their turn)."

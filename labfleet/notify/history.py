@@ -107,9 +107,26 @@ def scheduled(db: Session) -> list[Broadcast]:
     return list(db.scalars(select(Broadcast).filter_by(status="scheduled")))
 
 
-def replayable(db: Session, username: str, minutes: int) -> list[Broadcast]:
-    """Broadcasts of the last ``minutes`` that ``username`` has not received yet."""
+def mark_interrupted(db: Session) -> list[Broadcast]:
+    """Mark "interrupted" the broadcasts a hub that stopped left "sending" (committed).
+
+    They are not sent again: the results are kept once every server has answered, so
+    which servers showed the message is unknown, and a second copy is worse than none.
+    """
+    rows = list(db.scalars(select(Broadcast).filter_by(status="sending")))
+    for row in rows:
+        row.status = "interrupted"
+    db.commit()
+    return rows
+
+
+def replayable(
+    db: Session, username: str, minutes: int, created: datetime | None
+) -> list[Broadcast]:
+    """Broadcasts of the last ``minutes`` that ``username`` has not received yet, sent since
+    the user was ``created`` (an earlier user of the name had their own)."""
     since = datetime.now(timezone.utc) - timedelta(minutes=minutes)
+    since = max(since, created) if created else since
     received = select(BroadcastResult.broadcast_id).filter_by(username=username, delivered=True)
     return list(
         db.scalars(

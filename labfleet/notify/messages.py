@@ -61,13 +61,19 @@ def parse_time(value: Any, now: datetime) -> datetime | None:
 
 
 def ingest_body(message: Message, broadcast_id: int) -> bytes:
-    """The extension's ingest request: shown at once in open tabs (``immediate``)."""
+    """The extension's ingest request of a broadcast."""
+    return ingest(message, {"labfleet_broadcast": broadcast_id})
+
+
+def ingest(message: Message, data: dict[str, Any], opens: str | None = None) -> bytes:
+    """The extension's ingest request: shown at once in open tabs (``immediate``), with
+    ``data``; offering to open the message's link, or the file ``opens`` of the home."""
     payload: dict[str, Any] = {
         "message": message.text,
         "type": message.type,
         "autoClose": AUTO_CLOSE_MS if message.auto_close else False,
         "immediate": True,
-        "data": {"labfleet_broadcast": broadcast_id},
+        "data": data,
     }
     if message.link:
         payload["actions"] = [
@@ -78,6 +84,17 @@ def ingest_body(message: Message, broadcast_id: int) -> bytes:
                 # JupyterLab's own command that opens an address in a new browser tab
                 "commandId": "help:open",
                 "args": {"url": message.link, "text": message.link, "newBrowserTab": True},
+            }
+        ]
+    elif opens:
+        payload["actions"] = [
+            {
+                "label": "Open",
+                "caption": opens,
+                "displayType": "link",
+                # JupyterLab's own command that opens a file of the home in a tab
+                "commandId": "docmanager:open",
+                "args": {"path": opens},
             }
         ]
     return json.dumps(payload).encode()

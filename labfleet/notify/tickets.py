@@ -1,12 +1,15 @@
 """Tickets: the credential with which the hub delivers one notification to one server.
 
-A user's server holds a key of its own, derived from the hub's notification secret and the
-server's URL prefix, and given to the server in its environment when it starts. A ticket
-is an HMAC with that key of the request's path, the digest of its body and an expiry: it
-lets its bearer post that one message to that one server's ingest route until it expires,
-and nothing else. A user who reads their own key can sign messages to their own server
-only, which their own API token could do already. Nothing is stored: the hub derives every
-key again from its secret, also after a restart.
+Each start of a user's server has a key of its own, derived from the hub's notification
+secret and a random nonce of that start, which the hub keeps in the spawner's state (so
+that it still reaches the servers it adopts after a restart) and forgets when the server
+stops: the key of a previous start, or of a deleted user of the same name, admits nothing.
+The server gets its key in a file of its socket's folder (``KEY_FILE``, mode 0600, which it
+reads and deletes as it starts), never in its environment, which /proc/PID/environ shows
+to every process of the account (the Kubernetes backend, whose servers have no such
+folder, still passes it in the environment). A ticket is an HMAC with that key of the
+request's path, the digest of its body and an expiry: it lets its bearer post that one
+message to that one server's ingest route until it expires, and nothing else.
 
 Only the standard library here: every user's server imports this module.
 """
@@ -15,10 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import time
+from collections.abc import MutableMapping
 
 SCHEME = "labfleet-notify"
-KEY_ENVIRONMENT = "LABFLEET_NOTIFY_KEY"  # where a server finds its key when it starts
+KEY_FILE = "notify.key"  # in the server's socket folder: its key, in hex
+KEY_FILE_ENVIRONMENT = "LABFLEET_NOTIFY_KEY_FILE"  # that file, as the server sees it
+KEY_ENVIRONMENT = "LABFLEET_NOTIFY_KEY"  # the key itself, where there is no such folder
 INGEST = "jupyterlab-notifications-extension/ingest"  # the extension's route, below a server
 
 
@@ -29,9 +36,26 @@ def hub_secret(cookie_secret: bytes) -> bytes:
     return hmac.new(cookie_secret, b"labfleet notification tickets", hashlib.sha256).digest()
 
 
-def server_key(secret: bytes, base_url: str) -> bytes:
-    """The key of the server whose URL prefix is ``base_url`` (e.g. ``/user/alice/``)."""
-    return hmac.new(secret, b"labfleet-notify\0" + base_url.encode(), hashlib.sha256).digest()
+def server_key(secret: bytes, nonce: str) -> bytes:
+    """The key of the server start whose nonce is ``nonce``."""
+    return hmac.new(secret, b"labfleet-notify-start\0" + nonce.encode(), hashlib.sha256).digest()
+
+
+def take_key(environ: MutableMapping[str, str]) -> bytes:
+    """In the server, as it starts: its key, read from the file the hub wrote (deleted once
+    read) or from ``environ``; both taken out of ``environ``, which kernels inherit."""
+    path, key = environ.pop(KEY_FILE_ENVIRONMENT, ""), environ.pop(KEY_ENVIRONMENT, "")
+    if path:
+        try:
+            with open(path) as file:
+                key = file.read().strip()
+            os.unlink(path)
+        except OSError:
+            key = ""  # not written (a failed start): no ticket is admitted
+    try:
+        return bytes.fromhex(key)
+    except ValueError:
+        return b""
 
 
 def _signature(key: bytes, path: str, body: bytes, expires: int) -> str:

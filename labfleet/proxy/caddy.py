@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jupyterhub.traitlets import ByteSpecification
 from traitlets import Integer, List, Unicode, default
 
 from .. import blocking
+from ..traitlets import Size
 from . import buffers, connlimit, process
 from .admin import CaddyAdmin
 from .config import (
@@ -53,15 +53,17 @@ class CaddyProxy(RouteListeners):
         audit log records it). Any other client's X-Forwarded-For and X-Real-IP are replaced.""",
     ).tag(config=True)
 
-    max_request_body = ByteSpecification(
+    max_request_body = Size(
         64 * 1024 * 1024,
+        allow_none=False,
         help="""The largest request body a user's server is sent (answered 413 beyond it):
         more than JupyterLab ever sends at once (it uploads large files in chunks of 1 MB),
         less than what could exhaust a server's memory. 0: no limit.""",
     ).tag(config=True)
 
-    socket_send_buffer = ByteSpecification(
+    socket_send_buffer = Size(
         1024 * 1024,
+        allow_none=False,
         help="""The default send buffer of Unix sockets, where users' servers answer the
         proxy: raised to this at each start as root (net.core.wmem_default, never lowered;
         Linux's 208 KB halves the rate of large answers such as JupyterLab's assets).

@@ -6,6 +6,8 @@ from __future__ import annotations
 from traitlets import Integer, Unicode
 from traitlets.config import Configurable
 
+from ..traitlets import Url
+
 
 class Https(Configurable):
     """How the public port serves HTTPS (local and docker backends)."""
@@ -36,8 +38,10 @@ class Https(Configurable):
         "everything else to HTTPS.",
     ).tag(config=True)
 
-    acme_directory = Unicode(
+    acme_directory = Url(
         "",
+        schemes=("http", "https"),
+        example="https://acme-staging-v02.api.letsencrypt.org/directory",
         help="The ACME server's directory URL (default: Let's Encrypt's; its staging server, "
         "or your organisation's ACME server).",
     ).tag(config=True)

@@ -2,7 +2,8 @@
 without the grammars ``rfc3987_syntax`` builds at import (labfleet.lean_imports, applied
 as the labfleet package is imported). Arguments are jupyterhub-singleuser's.
 
-The hub gives the server its notification key in the environment; it is taken out here,
+The server's notification key is taken here (:func:`labfleet.notify.tickets.take_key`):
+from the file the hub wrote for this start, deleted once read, and out of the environment,
 so that no kernel or terminal inherits it.
 """
 
@@ -15,10 +16,10 @@ import sys
 def main() -> None:
     from jupyterhub.singleuser import main as singleuser
 
-    from ..notify.tickets import KEY_ENVIRONMENT
+    from ..notify.tickets import take_key
     from .identity import hand_over_key
 
-    hand_over_key(bytes.fromhex(os.environ.pop(KEY_ENVIRONMENT, "")))
+    hand_over_key(take_key(os.environ))
     sys.exit(singleuser())
 
 

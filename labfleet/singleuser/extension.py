@@ -2,9 +2,9 @@
 
 Linked after JupyterHub's own (extensions link in the order of their names), it lets the
 server admit the hub's tickets (:mod:`labfleet.singleuser.identity`); loaded after
-JupyterLab's, it adds the route of handed-out material, and, when the hub's spawner asks
-for them, notebook-save events and JupyterLab's autosave interval
-(:mod:`labfleet.singleuser.save_events`).
+JupyterLab's, it adds the route of handed-out material, notebook-save events and
+JupyterLab's autosave interval when the hub's spawner asks for them, and the route by which
+the hub turns them on or off while the server runs (:mod:`labfleet.singleuser.save_events`).
 """
 
 from __future__ import annotations
@@ -27,11 +27,24 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     from jupyter_server.utils import url_path_join
 
     from .material import ROUTE, MaterialHandler
-    from .save_events import CONTENTS_EVENTS, SaveEvents, set_autosave
+    from .save_events import (
+        CONTENTS_EVENTS,
+        MODE_ROUTE,
+        SETTING,
+        SaveEvents,
+        WorkshopModeHandler,
+        set_autosave,
+    )
 
     web_app = serverapp.web_app
-    route = url_path_join(web_app.settings["base_url"], ROUTE)
-    web_app.add_handlers(".*$", [(route, MaterialHandler)])
+    base_url = web_app.settings["base_url"]
+    web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base_url, ROUTE), MaterialHandler),
+            (url_path_join(base_url, MODE_ROUTE), WorkshopModeHandler),
+        ],
+    )
     hub_auth = getattr(serverapp.identity_provider, "hub_auth", None)
     if hub_auth is None:  # not a server of a hub
         return
@@ -41,8 +54,10 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         api_url=hub_auth.api_url,
         api_token=hub_auth.api_token,
     )
+    web_app.settings[SETTING] = events
+    # always listening: the hub may turn workshop mode on while the server runs
+    serverapp.event_logger.add_listener(schema_id=CONTENTS_EVENTS, listener=events.listener)
     if events.enabled:
-        serverapp.event_logger.add_listener(schema_id=CONTENTS_EVENTS, listener=events.listener)
         serverapp.log.info("labfleet: notebook saves are sent to the hub")
     if events.autosave_seconds and not set_autosave(web_app, events.autosave_seconds):
         serverapp.log.warning("labfleet: no JupyterLab settings to set the autosave interval in")

@@ -7,7 +7,8 @@ the child reads the request (a JSON line: the server's arguments, environment, a
 control group files and log), so the server process never holds what another start
 asked for (another user's token). The child joins the control group, takes the log as
 its output, closes every other file, takes its private /tmp and /dev/shm
-(:mod:`labfleet.private_tmp`), becomes the account, answers its pid and serves.
+(:mod:`labfleet.private_tmp`), becomes the account, computes again what the imports took
+from the fork server's own home (:func:`lab_folders`), answers its pid and serves.
 
 The hub holds this process's stdin: when the hub is gone the process ends (the servers
 it started keep running, as servers the hub starts itself do). It prints ``ready`` on
@@ -93,8 +94,25 @@ def become(request: dict, conn: socket.socket) -> None:
     # nothing of this process's own: a fresh seed, temp folder and arguments
     random.seed()
     tempfile.tempdir = None
-    sys.argv = ["labfleet-singleuser", *request["argv"]]
+    sys.argv = ["labfleet-singleuser", *request["argv"], *lab_folders()]
     show_environment(request["env"])
+
+
+def lab_folders() -> list[str]:
+    """In the child, with the server's environment: JupyterLab's workspaces and user settings
+    folders, as the server's arguments. They are class defaults, computed from HOME as
+    ``jupyterlab`` was imported: the fork server's (else every save of the layout or of a
+    setting fails, and JupyterLab forgets them). Comparing what fork servers of two
+    accounts import finds nothing else taken from HOME or the account that a server uses
+    (send2trash's trash folders too: JupyterHub's servers delete without the trash)."""
+    if "jupyterlab.labapp" not in sys.modules:
+        return []
+    from jupyterlab.commands import get_user_settings_dir, get_workspaces_dir
+
+    return [
+        f"--LabApp.user_settings_dir={get_user_settings_dir()}",
+        f"--LabApp.workspaces_dir={get_workspaces_dir()}",
+    ]
 
 
 def rewrite(field: int, strings: list[str], whole: bool) -> None:

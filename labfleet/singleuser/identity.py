@@ -1,9 +1,10 @@
 """Who a request to a user's server comes from: JupyterHub's answer, and the hub's tickets.
 
-A request to the notification extension's ingest route (or labfleet's material route) that
-carries a ticket (:mod:`labfleet.notify.tickets`) signed with this server's key is the hub
-delivering a broadcast (or handing out files): it is admitted to that route alone, once. Every other request is JupyterHub's
-to judge, as without labfleet.
+A request to the notification extension's ingest route (or labfleet's routes of material and
+workshop mode) that carries a ticket (:mod:`labfleet.notify.tickets`) signed with this
+server's key is the hub delivering a broadcast (or handing out files, or telling the server
+workshop mode): it is admitted to that route alone, once. Every other request is
+JupyterHub's to judge, as without labfleet.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ _handed_key = {"key": b""}
 
 
 def hand_over_key(key: bytes) -> None:
-    """Give the identity provider this server's key (read once from the environment)."""
+    """Give the identity provider this server's key (read once, as the server starts)."""
     _handed_key["key"] = key
 
 
@@ -63,10 +64,12 @@ class TicketIdentityProvider(JupyterHubIdentityProvider):
 
     @staticmethod
     def _takes_tickets(handler) -> bool:
-        """The notification extension's ingest route and labfleet's material route (POST)."""
+        """The notification extension's ingest route and labfleet's routes of material and
+        workshop mode (POST)."""
         from .material import MaterialHandler
+        from .save_events import WorkshopModeHandler
 
-        routes: tuple[type, ...] = (MaterialHandler,)
+        routes: tuple[type, ...] = (MaterialHandler, WorkshopModeHandler)
         try:
             from jupyterlab_notifications_extension.routes import NotificationIngestHandler
         except ImportError:

@@ -1,9 +1,10 @@
 """Material the hub hands out, written into the user's home by their own server.
 
 The hub posts the files with a ticket (:mod:`labfleet.notify.tickets`) that admits that one
-body to this route once. A file the participant has changed since it was handed out is
-never overwritten: their copy is kept beside the new one, under a name that says so. The
-server writes through its contents manager, as the user, on every backend alike.
+body to this route once. A file already in the home is never changed, moved or renamed:
+when it differs from the one handed out, the new version is written beside it, under a
+name that says so (``intro.new-2026-03-01-0930.ipynb``), and the hub tells the user where.
+The server writes through its contents manager, as the user, on every backend alike.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import binascii
 import hashlib
 import json
 import posixpath
-import time
+import re
 from typing import Any
 
 from jupyter_server.base.handlers import JupyterHandler
@@ -23,21 +24,25 @@ from tornado import web
 from .save_events import quiet
 
 ROUTE = "labfleet/material"
+STAMP = re.compile(r"[0-9A-Za-z-]{1,32}")
+MAX_BESIDE = 100  # names tried beside a file before the file fails
 
 
-def kept_name(path: str, moment: float) -> str:
-    """Where a participant's changed copy of ``path`` is kept: ``intro.mine-20260301-0930.ipynb``."""
+def beside_name(path: str, stamp: str, number: int = 1) -> str:
+    """Where a new version of ``path`` goes when the user has another file there:
+    ``intro.new-2026-03-01-0930.ipynb``, then ``intro.new-2026-03-01-0930-2.ipynb``, ..."""
     folder, name = posixpath.split(path)
     stem, dot, suffix = name.rpartition(".")
     if not stem:
         stem, dot, suffix = name, "", ""
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(moment))
-    return posixpath.join(folder, f"{stem}.mine-{stamp}{dot}{suffix}")
+    tag = f"new-{stamp}" if number == 1 else f"new-{stamp}-{number}"
+    return posixpath.join(folder, f"{stem}.{tag}{dot}{suffix}")
 
 
 class MaterialHandler(JupyterHandler):
-    """POST ``{"folder", "files": [{"path", "content" (base64), "earlier": [sha256...]}]}``:
-    each file into ``folder``; answers each file's outcome."""
+    """POST ``{"folder", "stamp", "files": [{"path", "content" (base64)}]}``: each file into
+    ``folder`` (beside the user's own file of that name, named with ``stamp``); answers
+    each file's outcome."""
 
     auth_resource = "contents"
 
@@ -46,18 +51,19 @@ class MaterialHandler(JupyterHandler):
             raise web.HTTPError(403, "Only the hub hands out material")
         try:
             body = json.loads(self.request.body)
-            folder, files = body["folder"], body["files"]
+            folder, files, stamp = body["folder"], body["files"], body["stamp"]
         except (ValueError, KeyError, TypeError):
             raise web.HTTPError(400, "Not a hand-out of material") from None
+        if not isinstance(stamp, str) or not STAMP.fullmatch(stamp):
+            raise web.HTTPError(400, "Not a hand-out of material: a bad stamp")
         token = quiet.set(True)
         try:
-            outcomes = [await self.place(folder, f) for f in files]
+            outcomes = [await self.place(folder, f, stamp) for f in files]
         finally:
             quiet.reset(token)
         self.finish({"files": outcomes})
 
-    async def place(self, folder: str, item: dict[str, Any]) -> dict[str, Any]:
-        manager = self.contents_manager
+    async def place(self, folder: str, item: dict[str, Any], stamp: str) -> dict[str, Any]:
         path = posixpath.join(folder, item["path"]) if folder else item["path"]
         try:
             data = base64.b64decode(item["content"], validate=True)
@@ -66,29 +72,39 @@ class MaterialHandler(JupyterHandler):
         new = hashlib.sha256(data).hexdigest()
         try:
             await self.folders(posixpath.dirname(path))
-            kept, existed = None, False
-            if await ensure_async(manager.dir_exists(path)):
-                return {"path": path, "outcome": "failed", "reason": "a folder has that name"}
-            if await ensure_async(manager.file_exists(path)):
-                existed = True
-                model = await ensure_async(
-                    manager.get(path, content=True, type="file", format="base64")
-                )
-                have = hashlib.sha256(base64.b64decode(model["content"])).hexdigest()
-                if have == new:
-                    return {"path": path, "outcome": "same"}
-                if have not in item.get("earlier", []):
-                    kept = kept_name(path, time.time())
-                    await ensure_async(manager.rename(path, kept))
-            model = {"type": "file", "format": "base64", "content": item["content"]}
-            await ensure_async(manager.save(model, path))
+            have = await self.digest(path)
+            if have is None:
+                await self.save_file(path, item["content"])
+                return {"path": path, "outcome": "written"}
+            if have == new:
+                return {"path": path, "outcome": "same"}
+            # the user's file stays as it is, byte for byte: the new version goes beside it
+            for number in range(1, MAX_BESIDE + 1):
+                beside = beside_name(path, stamp, number)
+                there = await self.digest(beside)
+                if there is None:
+                    await self.save_file(beside, item["content"])
+                if there in (None, new):  # written now, or by an earlier delivery
+                    return {"path": path, "outcome": "beside", "beside": beside}
         except web.HTTPError as e:
             return {"path": path, "outcome": "failed", "reason": e.log_message or str(e)}
         except OSError as e:
             return {"path": path, "outcome": "failed", "reason": e.strerror or str(e)}
-        if kept:
-            return {"path": path, "outcome": "kept yours", "kept": kept}
-        return {"path": path, "outcome": "updated" if existed else "written"}
+        return {"path": path, "outcome": "failed", "reason": "no free name beside the file"}
+
+    async def digest(self, path: str) -> str | None:
+        """The SHA-256 of the file at ``path`` (None: nothing there); HTTPError for a folder."""
+        manager = self.contents_manager
+        if await ensure_async(manager.dir_exists(path)):
+            raise web.HTTPError(409, "a folder has that name")
+        if not await ensure_async(manager.file_exists(path)):
+            return None
+        model = await ensure_async(manager.get(path, content=True, type="file", format="base64"))
+        return hashlib.sha256(base64.b64decode(model["content"])).hexdigest()
+
+    async def save_file(self, path: str, content: str) -> None:
+        model = {"type": "file", "format": "base64", "content": content}
+        await ensure_async(self.contents_manager.save(model, path))
 
     async def folders(self, folder: str) -> None:
         """Make ``folder`` and its parents in the home, as the contents API would."""

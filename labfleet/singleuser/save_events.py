@@ -3,8 +3,13 @@
 Listening to jupyter_server's contents events, so every save counts (JupyterLab's, the
 REST API's, an extension's) and no save hook of the user's is replaced. The user's save
 never waits for the hub: events go into a bounded queue that one task sends from, with
-retries while the hub is down; an event that cannot be kept or sent is dropped with a line
-in the server's log. The server's own hub token authenticates it.
+retries while the hub is down or asks to wait (429: too many events this minute); an event
+that cannot be kept or sent is dropped with a line in the server's log. The server's own hub
+token authenticates it.
+
+Whether saves are sent, and participants' autosave interval, can change while the server
+runs: the hub tells the server (``MODE_ROUTE``, with a ticket as for its hand-outs) when
+workshop mode is turned on or off, and when the hub starts.
 """
 
 from __future__ import annotations
@@ -15,12 +20,17 @@ import json
 from typing import Any
 
 import aiohttp
+from jupyter_server.base.handlers import JupyterHandler
 from jupyter_server.utils import ensure_async
 from jupyterhub.httpclient import fetch
+from tornado import web
 from traitlets import Bool, Float, Integer
 from traitlets.config import LoggingConfigurable
 
 CONTENTS_EVENTS = "https://events.jupyter.org/jupyter_server/contents_service/v1"
+MODE_ROUTE = "labfleet/workshop-mode"
+SETTING = "labfleet_save_events"  # the web app's setting that holds the server's SaveEvents
+AUTOSAVE_PLUGIN = "@jupyterlab/docmanager-extension:plugin"
 
 # set while the hub's material is written: those writes are not the participant's saves
 quiet = contextvars.ContextVar("labfleet_quiet_saves", default=False)
@@ -63,7 +73,9 @@ class SaveEvents(LoggingConfigurable):
     async def listener(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
         """jupyter_server's contents event: a saved notebook becomes an event in the queue."""
         path = data.get("path") or ""
-        if data.get("action") != "save" or not path.endswith(".ipynb") or quiet.get():
+        if not self.enabled or quiet.get():  # workshop mode is off, or the hub's material
+            return
+        if data.get("action") != "save" or not path.endswith(".ipynb"):
             return
         try:
             event = await self.event(path)
@@ -111,6 +123,7 @@ class SaveEvents(LoggingConfigurable):
         headers = {"Authorization": f"token {self.api_token}", "Content-Type": "application/json"}
         wait = self.retry_seconds
         for attempt in range(self.retries + 1):
+            pause = wait
             try:
                 # JupyterHub's client: it reaches the hub on its Unix socket too
                 response = await fetch(
@@ -123,21 +136,31 @@ class SaveEvents(LoggingConfigurable):
             else:
                 if status < 300:
                     return True
-                if status not in (502, 503, 504):  # the hub refused it: no retry helps
+                if status not in (429, 502, 503, 504):  # the hub refused it: no retry helps
                     self.log.warning(
                         "labfleet: save event of %s refused by the hub (HTTP %s): %s",
                         event["path"], status, _message(answer),
                     )  # fmt: skip
                     return False
-                reason = f"HTTP {status}"
+                reason = f"HTTP {status} {_message(answer)}".strip()
+                if status == 429:  # too many events this minute: again when the hub says
+                    pause = max(wait, _seconds(response.headers.get("Retry-After")))
             if attempt < self.retries:
-                await asyncio.sleep(wait)
+                await asyncio.sleep(pause)
                 wait *= 2
         self.log.warning(
             "labfleet: save event of %s dropped: the hub did not answer after %d tries (%s)",
             event["path"], self.retries + 1, reason,
         )  # fmt: skip
         return False
+
+
+def _seconds(value: str | None) -> float:
+    """A Retry-After of whole seconds (0 if there is none)."""
+    try:
+        return max(0.0, float(value or 0))
+    except ValueError:
+        return 0.0
 
 
 def _message(answer: str) -> str:
@@ -154,15 +177,48 @@ def _rules(router: Any) -> Any:
 
 
 def set_autosave(web_app: Any, seconds: int) -> bool:
-    """Make ``seconds`` JupyterLab's default autosave interval, as an overrides.json would:
-    in the overrides its settings handlers serve. False if JupyterLab is not there."""
+    """Make ``seconds`` JupyterLab's default autosave interval (0: JupyterLab's own), as an
+    overrides.json would: in the overrides its settings handlers serve (a JupyterLab loaded
+    afterwards reads it). False if JupyterLab is not there."""
     from jupyterlab_server.settings_handler import SettingsHandler
 
     found = False
     for rule in [*_rules(web_app.default_router), *_rules(web_app.wildcard_router)]:
         if rule.target is SettingsHandler and rule.target_kwargs:
             overrides = rule.target_kwargs.setdefault("overrides", {})
-            plugin = overrides.setdefault("@jupyterlab/docmanager-extension:plugin", {})
-            plugin["autosaveInterval"] = seconds
+            plugin = overrides.setdefault(AUTOSAVE_PLUGIN, {})
+            if seconds:
+                plugin["autosaveInterval"] = seconds
+            else:
+                plugin.pop("autosaveInterval", None)
             found = True
     return found
+
+
+class WorkshopModeHandler(JupyterHandler):
+    """POST ``{"enabled", "content_limit_kb", "autosave_seconds"}``: workshop mode as the hub
+    says it is now (the hub's ticket only); answers what the server does now."""
+
+    auth_resource = "contents"
+
+    def post(self) -> None:
+        if not getattr(self, "labfleet_ticket", False):
+            raise web.HTTPError(403, "Only the hub sets workshop mode")
+        try:
+            body = json.loads(self.request.body)
+            enabled, limit, autosave = (
+                body["enabled"], body["content_limit_kb"], body["autosave_seconds"]
+            )  # fmt: skip
+        except (ValueError, KeyError, TypeError):
+            raise web.HTTPError(400, "Not a workshop mode") from None
+        numbers = [v for v in (limit, autosave) if isinstance(v, int) and not isinstance(v, bool)]
+        if not isinstance(enabled, bool) or len(numbers) != 2 or min(numbers) < 0:
+            raise web.HTTPError(400, "Not a workshop mode")
+        events: SaveEvents | None = self.settings.get(SETTING)
+        if events is None:
+            raise web.HTTPError(404, "Not a server of a hub")
+        events.enabled, events.content_limit_kb = enabled, limit
+        autosave_set = set_autosave(self.application, autosave)
+        self.log.info("labfleet: workshop mode %s (autosave %s)", "on" if enabled else "off",
+                      f"{autosave} s" if autosave else "JupyterLab's own")  # fmt: skip
+        self.finish({"enabled": enabled, "autosave_set": autosave_set})

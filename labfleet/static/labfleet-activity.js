@@ -4,6 +4,11 @@
  * labfleet.request (labfleet-api.js), draws the chart of active users and each user's
  * activity by hour with uPlot (static/vendor, MIT), and calls POST .../activity/sample and
  * DELETE .../activity. The CSV export is the same request with format=csv.
+ *
+ * The chart's time axis spans what the hub says (chart.start to chart.end: from the first
+ * round to now, an hour at least); its last point is now, the counts the badges show. Its
+ * labels, drawn on a canvas, are also its accessible name. Scores from less than a day of
+ * samples say so (samples.few).
  */
 (function () {
   "use strict";
@@ -16,6 +21,10 @@
   const filter = document.getElementById("lf-activity-filter");
   const wanted = { sort: "score", order: "desc", offset: 0, limit: 50 };
   let chart = null;
+  let span = [0, 1]; // the time axis, in seconds
+  let axisLabels = []; // the time axis's labels as last drawn
+  let latest = ""; // the chart's last values, in words
+  const DAY = 86400;
   const COLORS = { active: "#198754", idle: "#fd7e14", offline: "#6c757d" };
 
   function query(extra = {}) {
@@ -27,14 +36,31 @@
     return new URLSearchParams(args).toString();
   }
 
+  /** A label of the time axis (local time): the time of day, with the day on a longer span. */
+  function timeLabel(seconds) {
+    const date = new Date(seconds * 1000);
+    const time = date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    if (span[1] - span[0] <= DAY) return time;
+    const day = date.toLocaleDateString([], { weekday: "short", day: "numeric" });
+    return date.getHours() || date.getMinutes() ? `${day} ${time}` : day;
+  }
+
+  function describeChart(box) {
+    box.setAttribute("aria-label", `Active users and running servers. Time axis: ${axisLabels.join(", ")}. ${latest}`);
+  }
+
   function drawChart(data) {
     const box = document.getElementById("lf-activity-chart");
     const times = data.times.map((t) => Date.parse(t) / 1000);
     const series = [times, data.active, data.running];
+    span = [Date.parse(data.start) / 1000, Date.parse(data.end) / 1000];
+    const last = times.length - 1;
+    latest = `Now: ${data.active[last]} active, ${data.running[last]} running.`;
     if (chart) {
       chart.setData(series);
       return;
     }
+    box.setAttribute("role", "img");
     chart = new uPlot(
       {
         width: box.clientWidth || 800,
@@ -44,8 +70,15 @@
           { label: "active users", stroke: COLORS.active, width: 2, fill: "rgba(25,135,84,0.08)" },
           { label: "running servers", stroke: "#0d6efd", width: 1, dash: [4, 4] },
         ],
-        axes: [{}, { label: "users", size: 50 }],
-        scales: { y: { range: (u, min, max) => [0, Math.max(1, max)] } },
+        axes: [
+          { space: 90, values: (u, splits) => (axisLabels = splits.map(timeLabel)) },
+          { label: "users", size: 50 },
+        ],
+        scales: {
+          x: { time: true, range: () => span },
+          y: { range: (u, min, max) => [0, Math.max(1, max)] },
+        },
+        hooks: { draw: [() => describeChart(box)] },
       },
       series,
       box,
@@ -80,15 +113,17 @@
     return el("span", { class: "badge lf-state", style: `background:${COLORS[state]}`, text: state });
   }
 
-  function row(user) {
+  function row(user, few) {
     const age = user.age_seconds === null ? "" : ` (measured ${Math.round(user.age_seconds)} s ago)`;
+    // from less than a day of samples: the hours seen so far, and said so
+    const figure = few ? { class: "text-end lf-few fst-italic", title: few } : { class: "text-end" };
     return el(
       "tr",
       { "data-user": user.name },
       el("td", { text: user.name }),
       el("td", {}, stateBadge(user.state)),
-      el("td", { class: "text-end lf-score", text: `${user.score.toFixed(0)} %` }),
-      el("td", { class: "text-end", text: user.hours_a_day.toFixed(1) }),
+      el("td", { ...figure, class: `${figure.class} lf-score`, text: `${user.score.toFixed(0)} %` }),
+      el("td", { ...figure, class: `${figure.class} lf-hours`, text: user.hours_a_day.toFixed(1) }),
       el("td", {}, sparkline(user.hourly)),
       el("td", { class: "text-end", title: age, text: user.cpu_percent === null ? "—" : `${user.cpu_percent.toFixed(0)} %` }),
       el("td", { class: "text-end", title: age, text: user.memory_bytes === null ? "—" : formatBytes(user.memory_bytes) }),
@@ -109,17 +144,36 @@
       : "Nobody matches";
   }
 
+  /** What the figures rest on; a note when it is less than a day of samples (else ""). */
+  function fewNote(samples) {
+    if (!samples.few) return "";
+    return `${formatDuration(Math.round(samples.hours * 3600))} of samples (${samples.rounds} rounds), less than a day: active hours a day are the hours seen so far.`;
+  }
+
+  function showSamples(data) {
+    const status = document.getElementById("lf-activity-status");
+    if (!data.last_round) {
+      status.textContent = "No samples yet: the first round comes after one sampling interval, or with Sample now.";
+      return;
+    }
+    const first = data.samples.first.slice(0, 16).replace("T", " ");
+    status.textContent =
+      `Last round of samples: ${data.last_round.slice(0, 19).replace("T", " ")} UTC, every ${formatDuration(data.settings.sample_interval)}; ` +
+      `${data.samples.rounds} rounds since ${first} UTC.`;
+    const note = fewNote(data.samples);
+    if (note) status.append(" ", el("span", { class: "badge text-bg-warning", id: "lf-activity-few", title: note, text: "few samples" }), ` ${note}`);
+  }
+
   async function load() {
     try {
       const data = await request(`${api}?${query()}`, { xsrf });
-      document.querySelector("#lf-activity-table tbody").replaceChildren(...data.users.map(row));
+      const few = fewNote(data.samples);
+      document.querySelector("#lf-activity-table tbody").replaceChildren(...data.users.map((user) => row(user, few)));
       showCounts(data.counts, data.total);
       drawChart(data.chart);
       document.getElementById("lf-activity-previous").disabled = wanted.offset === 0;
       document.getElementById("lf-activity-next").disabled = wanted.offset + wanted.limit >= data.total;
-      document.getElementById("lf-activity-status").textContent = data.last_round
-        ? `Last round of samples: ${data.last_round.slice(0, 19).replace("T", " ")} UTC, every ${formatDuration(data.settings.sample_interval)}.`
-        : "No samples yet: the first round comes after one sampling interval, or with Sample now.";
+      showSamples(data);
       for (const th of document.querySelectorAll("#lf-activity-table th[data-sort]")) {
         th.setAttribute("aria-sort", th.dataset.sort === wanted.sort ? (wanted.order === "asc" ? "ascending" : "descending") : "none");
         th.classList.toggle("text-primary", th.dataset.sort === wanted.sort);

@@ -2,12 +2,13 @@
  * labfleet groups page (templates/labfleet/groups.html): each editable group's form is
  * saved with PUT /hub/api/labfleet/groups/{name} through labfleet.request (labfleet-api.js,
  * loaded before it); the answer's message, or the hub's reason for refusing, is shown
- * beside the form's Save button.
+ * beside the form's Save button. A group is deleted, once confirmed in a modal, with
+ * JupyterHub's DELETE /hub/api/groups/{name} (labfleet's version: not one of labfleet.yaml).
  */
 (function () {
   "use strict";
 
-  const { request, showResult, lines, parseVariables } = window.labfleet;
+  const { request, showResult, showAlert, lines, parseVariables, modalOf } = window.labfleet;
   const page = document.querySelector(".labfleet-groups");
 
   /** host:folder:ro|rw lines as [{host, path, mode}]; the mode is optional. */
@@ -28,6 +29,7 @@
     if (value("priority") !== "") out.priority = Number(value("priority"));
     if (value("cpu_limit") !== "") out.cpu_limit = Number(value("cpu_limit"));
     if (value("mem_limit") !== "") out.mem_limit = value("mem_limit");
+    if (value("disk_limit") !== "") out.disk_limit = value("disk_limit");
     if (form.elements.gpu.checked) out.gpu = true;
     if (form.elements.user_environment.checked) out.user_environment = true;
     const environment = parseVariables(form.elements.environment.value, "environment");
@@ -69,4 +71,38 @@
       save(form);
     });
   }
+
+  // -- deleting a group: asked first, through JupyterHub's own route -----------------------
+
+  const deleteModal = document.getElementById("lf-delete-group-modal");
+  let deleting = null;
+
+  for (const button of page.querySelectorAll(".lf-delete-group")) {
+    button.addEventListener("click", () => {
+      deleting = button.closest(".lf-group");
+      deleteModal.querySelector(".lf-target").textContent = deleting.dataset.group;
+      deleteModal.querySelector(".lf-modal-error").hidden = true;
+      modalOf(deleteModal).show();
+    });
+  }
+
+  document.getElementById("lf-delete-group-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const submit = deleteModal.querySelector("[type=submit]");
+    const error = deleteModal.querySelector(".lf-modal-error");
+    const name = deleting.dataset.group;
+    submit.disabled = true;
+    try {
+      const url = `${page.dataset.baseUrl}api/groups/${encodeURIComponent(name)}`;
+      await request(url, { method: "DELETE", xsrf: page.dataset.xsrf, baseUrl: page.dataset.baseUrl });
+      modalOf(deleteModal).hide();
+      deleting.remove();
+      showAlert(page.querySelector(".lf-alerts"), "success", `Deleted the group ${name}; its members keep their accounts.`);
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+    } finally {
+      submit.disabled = false;
+    }
+  });
 })();

@@ -1,7 +1,8 @@
 /*
  * labfleet's live server output (templates/labfleet_panel.html, labfleet_server_output;
  * the "server is starting" page): polls GET /hub/api/labfleet/users/{name}/logs?tail=N
- * while the page is open and shown, following the end unless the reader scrolled up.
+ * while the page is open and shown, following the end unless the reader scrolled up. An
+ * admin gets the lines as printed; the server's user, its progress and their errors in words.
  * Needs labfleet-api.js, loaded before it; starts every [data-labfleet-logtail] element.
  */
 (function () {
@@ -39,7 +40,10 @@
           this.errorBox = null;
         }
         const lines = answer.lines || [];
-        const text = lines.length ? lines.join("\n") : "(the server has printed nothing yet)";
+        // an admin reads the lines as printed; the server's user, its progress in words
+        this.root.querySelector("summary").textContent = answer.raw ? "Server output" : "Your server's progress";
+        const empty = answer.raw ? "(the server has printed nothing yet)" : "(nothing to report yet)";
+        const text = lines.length ? lines.join("\n") : empty;
         if (text !== this.lastText) {
           // follow the end, unless the reader scrolled up
           const first = this.lastText === null;

@@ -42,8 +42,8 @@
       recipients: recipients(),
     };
     if (form.elements.link.value.trim()) out.link = form.elements.link.value.trim();
-    // the field is read as UTC, as the page says
-    if (form.elements.at.value) out.at = `${form.elements.at.value}Z`;
+    // the field holds the admin's local time (as the browser's clock has it); sent as UTC
+    if (form.elements.at.value) out.at = new Date(form.elements.at.value).toISOString();
     return out;
   }
 
@@ -68,8 +68,15 @@
     );
   }
 
+  /** An ISO time of the API (UTC) in the admin's local time: 2026-01-31 14:05. */
+  function localTime(iso) {
+    const at = new Date(iso);
+    const two = (n) => String(n).padStart(2, "0");
+    return `${at.getFullYear()}-${two(at.getMonth() + 1)}-${two(at.getDate())} ${two(at.getHours())}:${two(at.getMinutes())}`;
+  }
+
   function summary(broadcast) {
-    if (broadcast.status === "scheduled") return `Scheduled for ${broadcast.scheduled_for.slice(0, 16).replace("T", " ")} UTC.`;
+    if (broadcast.status === "scheduled") return `Scheduled for ${localTime(broadcast.scheduled_for)} (your time).`;
     const total = broadcast.delivered + broadcast.failed;
     if (!total) return "No recipient has a running server: nothing was sent.";
     return `Delivered to ${broadcast.delivered} of ${plural(total, "recipient", "recipients")} in ${(broadcast.seconds || 0).toFixed(2)} s.`;
@@ -124,7 +131,7 @@
     const row = el(
       "tr",
       { "data-id": String(b.id), class: "lf-broadcast" },
-      el("td", { text: (b.sent || b.scheduled_for || b.created).slice(0, 19).replace("T", " ") }),
+      el("td", { text: localTime(b.sent || b.scheduled_for || b.created) }),
       el("td", { text: b.actor }),
       el("td", {}, el("span", { class: `badge text-bg-light me-1`, text: b.type }), b.message),
       el("td", { text: recipientsText(b.recipients) }),

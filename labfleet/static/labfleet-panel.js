@@ -14,10 +14,12 @@
   const { formatBytes, formatDuration, formatClock, resourceCode, plural } = window.labfleet;
   const USAGE_REFRESH_MS = 30 * 1000; // memory and processes are read again every 30 s
 
-  /** "Memory: 120 MiB of 2.00 GiB · 14 processes of 1024" from GET .../usage. */
+  /** "Memory: 120 MiB of 2.00 GiB · 14 processes of 1024 · Disk: 1.20 GiB of 4.86 GiB" from
+   * GET .../usage; the disk (a group's disk_limit) is shown whether the server runs or not. */
   function usageText(usage) {
-    if (!usage.running) return "The server is stopped.";
-    if (usage.memory_bytes === null && usage.processes === null) return "Not measured on this hub.";
+    const disk = usage.disk ? [`Disk: ${formatBytes(usage.disk.used_bytes)} of ${formatBytes(usage.disk.limit_bytes)}`] : [];
+    if (!usage.running) return ["The server is stopped.", ...disk].join(" · ");
+    if (usage.memory_bytes === null && usage.processes === null) return disk[0] || "Not measured on this hub.";
     const parts = [];
     if (usage.memory_bytes !== null) {
       const limit = usage.memory_limit_bytes === null ? " (no limit)" : ` of ${formatBytes(usage.memory_limit_bytes)}`;
@@ -27,7 +29,7 @@
       const limit = usage.processes_limit === null ? "" : ` of ${usage.processes_limit}`;
       parts.push(`${plural(usage.processes, "process", "processes")}${limit}`);
     }
-    return parts.join(" · ");
+    return [...parts, ...disk].join(" · ");
   }
 
   const WARNING_SECONDS = 10 * 60; // the API's `warning` threshold, also applied between fetches
@@ -455,7 +457,7 @@
     }
 
     volumeBoxes() {
-      return Array.from(this.root.querySelectorAll(".lf-volume-check"));
+      return Array.from(this.root.querySelectorAll(".lf-volume-check:not(:disabled)"));
     }
 
     selectedVolumes() {
@@ -515,7 +517,8 @@
                 type: "checkbox",
                 id,
                 value: v.name,
-                checked: selected.has(v.name),
+                checked: selected.has(v.name) && v.resettable,
+                disabled: !v.resettable,
                 "aria-describedby": `${id}-description`,
               }),
             ),
@@ -529,6 +532,7 @@
                 this.justReset.has(v.name) ? el("span", { class: "badge text-bg-info ms-2 lf-volume-reset", text: "reset" }) : null,
               ),
               el("div", { class: "small text-body-secondary", id: `${id}-description`, text: v.description || "" }),
+              v.resettable ? null : el("div", { class: "small text-body-secondary lf-volume-locked", text: "Only an admin can reset it." }),
               v.resource ? el("div", { class: "small" }, resourceCode(v.resource, "lf-volume-resource")) : null,
             ),
             el("td", { class: "small" }, el("code", { text: v.mount ? `~/${v.mount}` : "~ (home)" })),
@@ -545,8 +549,9 @@
       button.disabled = chosen.length === 0 || this.state !== "stopped";
       button.textContent = chosen.length ? `Reset selected (${chosen.length})` : "Reset selected";
       const all = this.$(".lf-volumes-all");
-      all.checked = chosen.length > 0 && chosen.length === this.volumes.length;
-      all.indeterminate = chosen.length > 0 && chosen.length < this.volumes.length;
+      const resettable = this.volumeBoxes().length;
+      all.checked = chosen.length > 0 && chosen.length === resettable;
+      all.indeterminate = chosen.length > 0 && chosen.length < resettable;
     }
 
     openResetModal() {
@@ -616,8 +621,9 @@
       try {
         const answer = await request(`${pathJoin(this.api, "logs")}?tail=${LOG_LINES}`, { xsrf: this.xsrf, baseUrl: this.baseUrl });
         const lines = answer.lines || [];
-        output.textContent = lines.length ? lines.join("\n") : "(the server has printed nothing yet)";
-        status.textContent = `Last ${plural(lines.length, "line", "lines")} (at most ${LOG_LINES}), read at ${new Date().toLocaleTimeString()}.`;
+        output.textContent = lines.length ? lines.join("\n") : answer.raw ? "(the server has printed nothing yet)" : "(nothing to report yet)";
+        const what = answer.raw ? `Last ${plural(lines.length, "line", "lines")} (at most ${LOG_LINES})` : "What your server reported (an admin can read its full log)";
+        status.textContent = `${what}, read at ${new Date().toLocaleTimeString()}.`;
         this.scrollLogsToEnd();
       } catch (e) {
         showError(this.modalPart("logs", ".lf-logs-alerts"), e);

@@ -2,24 +2,31 @@
  * labfleet People page (templates/labfleet/users.html), its list: everyone, found, filtered
  * and paged by the hub (GET /hub/api/labfleet/users?search&group&state&offset&limit), with
  * each person's account and server; actions on one person, and on the people ticked (on
- * any page), one request each through the API that does it for one, a few at a time.
+ * any page), one request each through the API that does it for one, a few at a time; their
+ * report counts what was done, what was left as it was, and what failed.
+ * The list is live: read again every few seconds while the page is in view, and drawn
+ * again when it changed (people log in, change passwords, servers start and stop).
  * Loaded after labfleet-users.js, whose helpers it takes from window.labfleet.peoplePage.
  */
 (function () {
   "use strict";
 
-  const { el, modalOf, formatDuration } = window.labfleet;
+  const { el, modalOf, formatDuration, formatBytes } = window.labfleet;
   const { page, api, baseUrl, enc, call, say, busy, onRowAction, fromTemplate, timeOf, reveal, credentialsTable, accountUrl, changed } =
     window.labfleet.peoplePage;
   const $ = (selector, root = page) => root.querySelector(selector);
   const me = page.dataset.me;
   const PAGE_SIZE = 50;
   const AT_ONCE = 4; // requests of a bulk action in flight together
+  const LIVE_SECONDS = 5; // the list is read again this often while the page is in view
+  const WAIT_SECONDS = 600; // a bulk start or stop follows each server this long at most
   const serverUrl = (name) => `${baseUrl}api/users/${enc(name)}/server`;
 
   let shown = []; // the people of this page
   let total = 0;
   let offset = 0;
+  let drawn = ""; // the answer the list shows, to draw it again only when it changed
+  let reading = 0; // the latest read of the list: an older answer is not drawn
   const selected = new Set();
 
   // -- what a row shows ------------------------------------------------------------------
@@ -58,6 +65,14 @@
       $(".lf-server", row).append(
         el("span", { class: `badge ${SERVER_BADGES[account.server]} me-1 lf-server-state`, text: account.server }),
         el("span", { class: "text-body-secondary", text: ago(account.last_activity) }),
+      );
+    }
+    if (account.disk) {
+      // a disk of their own (a group's disk_limit): what their volumes hold against it
+      const { used_bytes: used, limit_bytes: limit } = account.disk;
+      const full = used >= 0.9 * limit;
+      $(".lf-server", row).append(
+        el("div", { class: `lf-disk ${full ? "text-danger" : "text-body-secondary"}`, text: `Disk: ${formatBytes(used)} of ${formatBytes(limit)}` }),
       );
     }
     $(".lf-panel-link", row).href = `${baseUrl}labfleet/users/${enc(account.name)}/panel`;
@@ -102,13 +117,20 @@
     }
   }
 
-  async function refresh() {
+  /** Read the list and draw it; ``quiet``: a live update, drawn only if something changed,
+   * its errors not shown (the next one tries again). */
+  async function refresh({ quiet = false } = {}) {
+    const mine = ++reading;
     try {
       const answer = await call(query({ offset, limit: PAGE_SIZE }));
+      if (mine !== reading) return undefined;
       if (answer.users.length === 0 && offset > 0 && answer.total > 0) {
         offset = Math.max(0, Math.floor((answer.total - 1) / PAGE_SIZE) * PAGE_SIZE);
-        return refresh();
+        return refresh({ quiet });
       }
+      const seen = JSON.stringify(answer);
+      if (quiet && seen === drawn) return undefined;
+      drawn = seen;
       shown = answer.users;
       total = answer.total;
       fillGroups(answer.groups);
@@ -123,9 +145,20 @@
       $("#lf-next").disabled = last >= total;
       renderSelection();
     } catch (error) {
-      say("danger", error.message);
+      if (!quiet) say("danger", error.message);
     }
     return undefined;
+  }
+
+  /** Keep the list live, a read every LIVE_SECONDS while the page is in view and no menu
+   * of a row is open. */
+  function follow() {
+    setTimeout(async () => {
+      if (document.visibilityState === "visible" && !$("#lf-user-rows .dropdown-menu.show")) {
+        await refresh({ quiet: true });
+      }
+      follow();
+    }, LIVE_SECONDS * 1000);
   }
 
   let typing = null;
@@ -197,63 +230,140 @@
 
   // -- bulk actions: one request a person, a few at a time -------------------------------
 
-  /** Run work(name) for every name, AT_ONCE at a time: the names it failed for, and why. */
+  /** Run work(name) for every name, AT_ONCE at a time. work answers a string when it left
+   * that person as they were (why), anything else when it did its part. What became of
+   * them: how many were done, and "name: why" of those left as they were and of those it
+   * failed for. */
   async function each(names, work) {
-    const failed = [];
+    const outcome = { done: 0, left: [], failed: [] };
     const queue = [...names];
     async function worker() {
       while (queue.length) {
         const name = queue.shift();
         try {
-          await work(name);
+          const why = await work(name);
+          if (typeof why === "string") outcome.left.push(`${name}: ${why}`);
+          else outcome.done += 1;
         } catch (error) {
-          failed.push(`${name}: ${error.message}`);
+          outcome.failed.push(`${name}: ${error.message}`);
         }
       }
     }
     await Promise.all(Array.from({ length: Math.min(AT_ONCE, names.length) }, worker));
-    return failed;
+    return outcome;
   }
 
-  function report(done, failed) {
-    const box = say(failed.length ? "warning" : "success", failed.length ? `${done}; ${failed.length} failed:` : `${done}.`);
-    if (failed.length) {
-      $(".lf-alert-message", box).append(el("ul", { class: "mb-0 small lf-failures" }, ...failed.map((text) => el("li", { text }))));
+  function report(done, { left, failed }) {
+    const parts = [done];
+    if (left.length) parts.push(`${left.length} left as ${left.length === 1 ? "it was" : "they were"}`);
+    if (failed.length) parts.push(`${failed.length} failed`);
+    const box = say(failed.length ? "warning" : "success", parts.join("; ") + (left.length || failed.length ? ":" : "."));
+    const lists = [
+      [left, "lf-left text-body-secondary"],
+      [failed, "lf-failures"],
+    ];
+    for (const [items, kind] of lists) {
+      if (items.length) $(".lf-alert-message", box).append(el("ul", { class: `mb-0 small ${kind}` }, ...items.map((text) => el("li", { text }))));
     }
   }
+
+  const sleep = (seconds) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+
+  /** The default server of ``name`` as JupyterHub's API has it (undefined: none). */
+  async function serverOf(name) {
+    return (await call(`${baseUrl}api/users/${enc(name)}`)).servers[""];
+  }
+
+  /** Wait until ``name``'s server is ``wanted`` (ready, or gone: stopped or failed to start). */
+  async function waitFor(name, wanted) {
+    for (let waited = 0; waited < WAIT_SECONDS; waited += 1) {
+      const server = await serverOf(name);
+      if (wanted === "ready" ? server && server.ready : !server) return;
+      if (wanted === "ready" && !server) throw new Error("the server did not start: see its logs");
+      await sleep(1);
+    }
+    throw new Error(`still not ${wanted === "ready" ? "started" : "stopped"} after ${formatDuration(WAIT_SECONDS)}`);
+  }
+
+  async function startOne(name) {
+    const server = await serverOf(name);
+    if (server) return server.ready ? "running already" : "starting or stopping already";
+    await call(serverUrl(name), { method: "POST" });
+    await waitFor(name, "ready");
+    return undefined;
+  }
+
+  async function stopOne(name) {
+    if (!(await serverOf(name))) return "not running";
+    await call(serverUrl(name), { method: "DELETE" });
+    await waitFor(name, "gone");
+    return undefined;
+  }
+
+  /** The names of the people listed in ``state`` (every page). */
+  async function namesIn(state) {
+    return new Set((await call(`${api}/users?state=${state}`)).users.map((account) => account.name));
+  }
+
+  const notMe = (work) => (name) => (name === me ? "that is you" : work(name));
 
   const PLURALS = { person: "people" };
   const plural = (n, word) => `${n} ${n === 1 ? word : PLURALS[word] || `${word}s`}`;
 
   const BULK = {
     start: {
-      run: (names) => each(names, (name) => call(serverUrl(name), { method: "POST" })),
+      run: (names) => each(names, startOne),
       done: (n) => `Started ${plural(n, "server")}`,
     },
     stop: {
-      run: (names) => each(names, (name) => call(serverUrl(name), { method: "DELETE" })),
+      run: (names) => each(names, stopOne),
       done: (n) => `Stopped ${plural(n, "server")}`,
+    },
+    restart: {
+      // in place, one request a server: an admin's restarts of others' servers are not rate limited
+      confirm: (n) => [`Restart ${plural(n, "server")}?`, "Each running server restarts in place: its kernels stop, files and open tabs stay.", "Restart"],
+      run: (names) => each(names, (name) => call(`${api}/users/${enc(name)}/restart`, { method: "POST" })),
+      done: (n) => `Restarted ${plural(n, "server")}`,
     },
     reset: {
       confirm: (n) => [`Reset the passwords of ${plural(n, "person")}?`, "Their current passwords stop working; new ones are generated and shown to you once.", "Reset passwords"],
       run: async (names) => {
-        const failed = await each(names, (name) => call(`${api}/users/${enc(name)}/password`, { method: "POST", body: {} }));
-        const credentials = await reveal(names.filter((name) => !failed.some((f) => f.startsWith(`${name}:`))));
+        const reset = [];
+        const outcome = await each(names, async (name) => {
+          await call(`${api}/users/${enc(name)}/password`, { method: "POST", body: {} });
+          reset.push(name);
+        });
+        const credentials = await reveal(reset);
         if (credentials.length) $("#lf-bulk-result").replaceChildren(credentialsTable(credentials));
-        return failed;
+        return outcome;
       },
       done: (n) => `Reset ${plural(n, "password")}`,
     },
     suspend: {
       confirm: (n) => [`Suspend ${plural(n, "person")}?`, "They are logged out everywhere, their tokens stop working and running servers are stopped; logins are refused until you restore them.", "Suspend"],
-      run: (names) => each(names.filter((name) => name !== me), (name) => call(accountUrl(name), { method: "PATCH", body: { approved: false } })),
+      run: async (names) => {
+        const suspended = await namesIn("suspended");
+        return each(
+          names,
+          notMe(async (name) => {
+            if (suspended.has(name)) return "suspended already";
+            await call(accountUrl(name), { method: "PATCH", body: { approved: false } });
+            return undefined;
+          }),
+        );
+      },
       done: (n) => `Suspended ${plural(n, "person")}`,
     },
     delete: {
       confirm: (n) => [`Delete ${plural(n, "person")}?`, "Their accounts and servers go; running servers are stopped first.", "Delete", true],
       run: (names) => {
         const volumes = $("#lf-bulk-volumes").checked;
-        return each(names.filter((name) => name !== me), (name) => call(accountUrl(name), { method: "DELETE", body: { delete_volumes: volumes } }));
+        return each(
+          names,
+          notMe(async (name) => {
+            await call(accountUrl(name), { method: "DELETE", body: { delete_volumes: volumes } });
+          }),
+        );
       },
       done: (n) => `Deleted ${plural(n, "person")}`,
       after: (names) => names.forEach((name) => selected.delete(name)),
@@ -268,19 +378,25 @@
     },
   };
 
-  /** Add (POST) or remove (DELETE) hub users of ``names`` to the chosen group: one request. */
+  /** Add (POST) or remove (DELETE) hub users of ``names`` to the chosen group: one request
+   * for those not in it (POST) or in it (DELETE). */
   async function groupMembers(method, names) {
     const group = $("#lf-bulk-group").value;
     if (!group) throw new Error("Choose a group first.");
-    await call(`${baseUrl}api/groups/${enc(group)}/users`, { method, body: { users: names } });
-    return [];
+    const url = `${baseUrl}api/groups/${enc(group)}`;
+    const members = new Set((await call(url)).users);
+    const adding = method === "POST";
+    const changing = names.filter((name) => members.has(name) !== adding);
+    if (changing.length) await call(`${url}/users`, { method, body: { users: changing } });
+    const why = adding ? "in the group already" : "not in the group";
+    return { done: changing.length, left: names.filter((name) => !changing.includes(name)).map((name) => `${name}: ${why}`), failed: [] };
   }
 
   async function runBulk(action) {
     const names = [...selected];
     const spec = BULK[action];
-    const failed = await spec.run(names);
-    report(spec.done(names.length - failed.length), failed);
+    const outcome = await spec.run(names);
+    report(spec.done(outcome.done), outcome);
     if (spec.after) spec.after(names);
     changed();
   }
@@ -304,7 +420,7 @@
     $("#lf-bulk-volumes").checked = false;
     const confirm = $("[type=submit]", modal);
     confirm.textContent = label;
-    confirm.className = `btn ${action === "reset" ? "btn-primary" : "btn-danger"}`;
+    confirm.className = `btn ${["reset", "restart"].includes(action) ? "btn-primary" : "btn-danger"}`;
     pendingBulk = action;
     modalOf(modal).show();
   });
@@ -435,6 +551,7 @@
     say("success", answer.message);
   });
 
-  page.addEventListener("labfleet:people-changed", refresh);
+  page.addEventListener("labfleet:people-changed", () => refresh());
   refresh();
+  follow();
 })();

@@ -1,6 +1,7 @@
 /*
- * labfleet People page (templates/labfleet/users.html), its forms: create users, import a
- * roster, decide on sign-ups, through labfleet's JSON API. Requests go through
+ * labfleet People page (templates/labfleet/users.html), its forms: create users (a name that
+ * looks like an e-mail address only once the admin confirms it), decide on sign-ups, through
+ * labfleet's JSON API (the roster import is labfleet-roster.js). Requests go through
  * labfleet.request (labfleet-api.js, loaded before it): login cookie, X-XSRFToken, errors
  * as {"status", "message"}. Generated passwords are revealed once and offered as one CSV
  * file; the page keeps them only while it is open.
@@ -105,15 +106,27 @@
 
   // -- create ---------------------------------------------------------------------------
 
+  /** A file's text as a spreadsheet may have saved it: UTF-16 (a byte order mark), else
+   * UTF-8, else Windows-1252 (Excel's plain CSV on Windows), as the roster import reads. */
+  function decodeText(buffer) {
+    const bytes = new Uint8Array(buffer);
+    if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder("utf-16le").decode(bytes);
+    if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder("utf-16be").decode(bytes);
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch (e) {
+      return new TextDecoder("windows-1252").decode(bytes);
+    }
+  }
+
   function readFileInto(input, textarea) {
     input.addEventListener("change", async () => {
       const file = input.files[0];
-      if (file) textarea.value = await file.text();
+      if (file) textarea.value = decodeText(await file.arrayBuffer());
     });
   }
 
   readFileInto($("#lf-create-file"), $("#lf-create-names"));
-  readFileInto($("#lf-import-file"), $("#lf-import-roster"));
 
   $("#lf-create-form").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -124,77 +137,48 @@
       return;
     }
     const groups = [...$("#lf-create-groups").selectedOptions].map((option) => option.value);
-    const body = { usernames, groups, must_change_password: $("#lf-create-must-change").checked };
-    busy($("#lf-create-submit"), async () => {
-      const answer = await call(`${api}/users`, { method: "POST", body });
-      const credentials = await reveal(answer.created.map((c) => c.username));
-      const parts = [
-        el("p", {
-          class: "mb-1 lf-summary",
-          text:
-            `Created ${answer.created.length} user${answer.created.length === 1 ? "" : "s"}` +
-            (answer.rejected.length ? `; ${answer.rejected.length} refused:` : "."),
-        }),
-      ];
-      if (answer.rejected.length) parts.push(rejectedList(answer.rejected, (r) => `${r.username}: ${r.reason}`));
-      if (credentials.length) parts.push(credentialsTable(credentials));
-      result.replaceChildren(...parts);
-      if (answer.created.length) $("#lf-create-names").value = "";
-      changed();
-    });
+    const body = { usernames, groups, must_change_password: $("#lf-create-must-change").checked, email_names: false };
+    busy($("#lf-create-submit"), () => create(body));
   });
 
-  // -- roster import ----------------------------------------------------------------------
-
-  const STATUS_CLASS = { created: "success", updated: "primary", unchanged: "secondary", rejected: "danger" };
-
-  $("#lf-import-form").addEventListener("submit", (event) => {
-    event.preventDefault();
-    const result = $("#lf-import-result");
-    const roster = $("#lf-import-roster").value;
-    if (!lines(roster).length) {
-      result.replaceChildren(alertBox("warning", "The roster is empty."));
-      return;
+  /** Create users; names that look like e-mail addresses wait for the admin's word (what
+   * was shown before, ``earlier``, stays: passwords are revealed once). */
+  async function create(body, earlier = []) {
+    const result = $("#lf-create-result");
+    const answer = await call(`${api}/users`, { method: "POST", body });
+    const credentials = await reveal(answer.created.map((c) => c.username));
+    const asked = answer.rejected.filter((r) => r.looks_like_email);
+    const refused = answer.rejected.filter((r) => !r.looks_like_email);
+    const parts = [
+      el("p", {
+        class: "mb-1 lf-summary",
+        text:
+          `Created ${answer.created.length} user${answer.created.length === 1 ? "" : "s"}` +
+          (refused.length ? `; ${refused.length} refused:` : "."),
+      }),
+    ];
+    if (refused.length) parts.push(rejectedList(refused, (r) => `${r.username}: ${r.reason}`));
+    if (asked.length) {
+      const names = asked.map((r) => r.username);
+      const box = alertBox(
+        "warning",
+        `${names.join(", ")} ${names.length === 1 ? "looks like an e-mail address" : "look like e-mail addresses"}. ` +
+          "People type their user name at every login: a short name is easier. Create as written?",
+        { dismissible: false },
+      );
+      box.classList.add("lf-email-names");
+      const confirm = el("button", { type: "button", class: "btn btn-sm btn-warning ms-auto text-nowrap lf-confirm-emails", text: "Create them anyway" });
+      confirm.addEventListener("click", () =>
+        busy(confirm, () => create({ ...body, usernames: names, email_names: true }, [...earlier, ...parts.filter((part) => part !== box)])),
+      );
+      box.append(confirm);
+      parts.push(box);
     }
-    busy($("#lf-import-submit"), async () => {
-      const mustChange = $("#lf-import-must-change").checked;
-      const answer = await call(`${api}/users/import`, {
-        method: "POST",
-        body: { roster, must_change_password: mustChange },
-      });
-      const credentials = await reveal(answer.generated);
-      const summary = el("p", { class: "mb-2 lf-summary" });
-      const rows = [];
-      for (const status of ["created", "updated", "unchanged", "rejected"]) {
-        summary.append(el("span", { class: `badge text-bg-${STATUS_CLASS[status]} me-1`, text: `${answer[status].length} ${status}` }));
-        for (const item of answer[status]) {
-          rows.push({ line: item.line, status, who: item.username || item.text, detail: item.detail || item.reason || "" });
-        }
-      }
-      rows.sort((a, b) => a.line - b.line);
-      const table = el("table", { class: "table table-sm mb-2 lf-report" });
-      const head = table.createTHead().insertRow();
-      for (const title of ["line", "user", "result", "detail"]) head.append(el("th", { text: title }));
-      const body = table.createTBody();
-      for (const row of rows) {
-        const tr = body.insertRow();
-        tr.className = `lf-${row.status}`;
-        tr.append(
-          el("td", { text: String(row.line) }),
-          el("td", { class: "font-monospace", text: row.who }),
-          el("td", {}, el("span", { class: `badge text-bg-${STATUS_CLASS[row.status]}`, text: row.status })),
-          el("td", { class: "small", text: row.detail }),
-        );
-      }
-      const parts = [summary, table];
-      if (answer.groups_created.length) {
-        parts.push(el("p", { class: "small lf-groups-created", text: `Created the group(s) ${answer.groups_created.join(", ")}.` }));
-      }
-      if (credentials.length) parts.push(credentialsTable(credentials));
-      result.replaceChildren(...parts);
-      changed();
-    });
-  });
+    if (credentials.length) parts.push(credentialsTable(credentials));
+    result.replaceChildren(...earlier, ...parts);
+    if (answer.created.length || asked.length) $("#lf-create-names").value = "";
+    changed();
+  }
 
   // -- sign-ups waiting for approval -------------------------------------------------
 

@@ -3,7 +3,9 @@
  * The dashboard reads GET /hub/api/labfleet/workshop (participants x notebooks, who is
  * stuck), one save from GET .../workshop/saves/{id} (tail, changes) and its notebook from
  * /hub/labfleet/workshop/saves/{id}/html in a sandboxed frame; hands out material with
- * POST .../workshop/material. The summary reads GET .../workshop/tails?path=. Both follow
+ * POST .../workshop/material (and withdraws it, POST .../material/{id}/withdraw); turns
+ * workshop mode on and off (PUT .../workshop/mode); makes links that bring a git repository
+ * (GET .../workshop/links). The summary reads GET .../workshop/tails?path=. Both follow
  * GET /hub/api/labfleet/events/stream (server-sent events) and update when someone saves.
  * A participant's text is only ever set as textContent: nothing of theirs becomes markup.
  */
@@ -245,7 +247,7 @@
       el("thead", {}, el("tr", {}, el("th", { text: "Participant" }), el("th", { text: "Status" }), el("th", { text: "Files" }))));
     const body = el("tbody");
     for (const result of material.results) {
-      const files = result.files.map((f) => f.kept ? `${f.path}: ${f.outcome} (your copy kept as ${f.kept})` : `${f.path}: ${f.outcome}`).join("; ");
+      const files = result.files.map((f) => f.beside ? `${f.path}: theirs kept, the new version beside it as ${f.beside}` : `${f.path}: ${f.outcome}`).join("; ");
       body.append(el("tr", { "data-user": result.user, "data-status": result.status },
         el("td", { text: result.user }),
         el("td", { text: result.status === "waiting" ? "waiting: delivered when the server starts" : result.status }),
@@ -263,12 +265,29 @@
       if (!data.material.length) list.append(el("p", { class: "text-body-secondary small", text: "Nothing handed out yet." }));
       for (const material of data.material) {
         const c = material.counts;
+        const state = material.standing
+          ? el("span", { class: "badge text-bg-info ms-1 lf-standing", text: "standing", title: "whoever joins later gets it" })
+          : material.withdrawn ? el("span", { class: "badge text-bg-secondary ms-1", text: `withdrawn by ${material.withdrawn_by}` }) : null;
+        const withdraw = material.standing
+          ? el("button", { type: "button", class: "btn btn-sm btn-outline-danger mb-2 lf-withdraw", text: "Withdraw", title: "Nobody else gets it; what arrived stays in the homes", onclick: (e) => withdrawHandout(e.target, material.id) })
+          : null;
         list.append(el("details", { class: "mb-2", "data-material": material.id },
-          el("summary", { text: `${new Date(material.created).toLocaleString()}: ${plural(material.files.length, "file", "files")} into ${material.folder || "the home"} — ${c.delivered} delivered, ${c.waiting} waiting, ${c.failed} failed` }),
-          resultTable(material)));
+          el("summary", {}, `${new Date(material.created).toLocaleString()}: ${plural(material.files.length, "file", "files")} into ${material.folder || "the home"} — ${c.delivered} delivered, ${c.waiting} waiting, ${c.failed} failed`, state),
+          withdraw, resultTable(material)));
       }
     } catch (e) {
       showError(alerts, e);
+    }
+  }
+
+  async function withdrawHandout(button, id) {
+    setBusy(button, true);
+    try {
+      await request(api("workshop/material", id, "withdraw"), { method: "POST", xsrf, baseUrl: base });
+      await loadHandouts();
+    } catch (error) {
+      showError(alerts, error);
+      setBusy(button, false);
     }
   }
 
@@ -295,7 +314,7 @@
       const material = await request(api("workshop/material"), { method: "POST", body, xsrf, baseUrl: base });
       const c = material.counts;
       showAlert(result, c.failed ? "warning" : "success",
-        `Handed out: ${c.delivered} delivered, ${c.waiting} waiting for their server to start, ${c.failed} failed.`);
+        `Handed out: ${c.delivered} delivered, ${c.waiting} waiting for their server to start, ${c.failed} failed. It stands for whoever joins later.`);
       result.append(resultTable(material));
       loadHandouts();
     } catch (error) {
@@ -305,4 +324,55 @@
     }
   });
   loadHandouts();
+
+  // -- workshop mode: on or off in running servers too ---------------------------------
+
+  const mode = document.getElementById("lf-mode");
+  mode.addEventListener("change", async () => {
+    const result = document.getElementById("lf-mode-result");
+    result.replaceChildren();
+    mode.disabled = true;
+    try {
+      const answer = await request(api("workshop/mode"), { method: "PUT", body: { enabled: mode.checked }, xsrf, baseUrl: base });
+      const missed = answer.not_told.map((o) => `${o.user}: ${o.reason}`).join("; ");
+      showAlert(result, missed ? "warning" : "success",
+        `Workshop mode is ${answer.enabled ? "on" : "off"}: ${plural(answer.told, "running server follows", "running servers follow")} it now.${missed ? ` Not told: ${missed}.` : ""}`);
+    } catch (error) {
+      mode.checked = !mode.checked;
+      showError(result, error);
+    } finally {
+      mode.disabled = false;
+    }
+  });
+
+  // -- links that bring a git repository -------------------------------------------------
+
+  const links = document.getElementById("lf-links");
+  links.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const shown = document.getElementById("lf-links-result");
+    const error = document.getElementById("lf-links-error");
+    error.replaceChildren();
+    const params = new URLSearchParams();
+    for (const name of ["repo", "branch", "file", "env"]) {
+      const value = links.elements[name].value.trim();
+      if (value) params.set(name, value);
+    }
+    try {
+      const answer = await get(`${api("workshop/links")}?${params}`);
+      const absolute = (path) => new URL(path, window.location.origin).href;
+      document.getElementById("lf-link-user").value = absolute(answer.link);
+      const temporary = document.getElementById("lf-link-temporary");
+      temporary.hidden = !answer.temporary_link;
+      temporary.value = answer.temporary_link ? absolute(answer.temporary_link) : "";
+      document.getElementById("lf-link-temporary-off").hidden = Boolean(answer.temporary_link);
+      shown.hidden = false;
+    } catch (failure) {
+      shown.hidden = true;
+      showError(error, failure);
+    }
+  });
+  for (const input of document.querySelectorAll("#lf-links-result input")) {
+    input.addEventListener("focus", () => input.select());
+  }
 })();

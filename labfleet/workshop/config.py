@@ -2,23 +2,48 @@
 
 from __future__ import annotations
 
-from traitlets import Bool, Integer, Unicode
+from typing import ClassVar
+
+from traitlets import Bool, Enum, Integer, List, Unicode
 from traitlets.config import Configurable
+
+from ..db.models import Material, MaterialResult, StandingMaterial, WorkshopEvent
+from ..db.user_rows import UserColumn
+from ..scopes import INSTRUCTOR_PAGES
 
 
 class Workshop(Configurable):
     """Notebook-save events, the instructor dashboard and handing out material."""
 
+    # a participant's saves and where material reached them; who handed it out, to whom,
+    # and who withdrew it, stay in its record
+    user_rows: ClassVar = (
+        UserColumn(WorkshopEvent),
+        UserColumn(MaterialResult),
+        UserColumn(Material, "actor", keyed="record"),
+        UserColumn(Material, "recipients", keyed="record"),
+        UserColumn(StandingMaterial, "withdrawn_by", keyed="record"),
+    )
+
     enabled = Bool(
         False,
         help="Servers send an event with the notebook's content to the hub at every save "
-        "(the instructor dashboard shows them). Off: no server sends any.",
+        "(the instructor dashboard shows them). Off: no server sends any. Turned on or off "
+        "(on the workshop page, or here and the hub restarted), running servers follow "
+        "within seconds, without a restart.",
     ).tag(config=True)
 
     instructors_group = Unicode(
         "instructors",
         help="Members of this group (made if missing) see every participant's notebooks on "
         "the workshop dashboard and hand out material, as admins do.",
+    ).tag(config=True)
+
+    instructor_pages = List(
+        Enum(sorted(INSTRUCTOR_PAGES)),
+        help="Platform pages the instructors get beside the workshop's, e.g. [activity, "
+        "notifications]: the activity of every user and their servers' use, and broadcasting "
+        "to users' servers, as admins have them (with or without workshop mode).",
     ).tag(config=True)
 
     participants_group = Unicode(
@@ -32,6 +57,21 @@ class Workshop(Configurable):
         min=0,
         help="A saved notebook larger than this many KiB is reported without its content "
         "(the event says why); 0: events never carry content.",
+    ).tag(config=True)
+
+    events_per_minute = Integer(
+        60,
+        min=0,
+        help="Events one user's servers may send the hub in a minute; more are refused (HTTP "
+        "429, saying when to try again) until older ones leave the minute (0: no limit).",
+    ).tag(config=True)
+
+    events_kb_per_minute = Integer(
+        20480,
+        min=0,
+        help="KiB of events (their request bodies) one user's servers may send the hub in a "
+        "minute; once reached, more are refused (HTTP 429) until older ones leave the minute "
+        "(0: no limit).",
     ).tag(config=True)
 
     keep_saves = Integer(

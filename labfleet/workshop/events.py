@@ -21,6 +21,10 @@ PAGE = 100
 MAX_PAGE = 1000
 FIELDS = ("user", "type", "path", "filename")
 MAX_TYPE = 64
+MAX_PATH = 4096  # characters of a path, as Linux allows
+MAX_FILENAME = 255  # characters of its last part (the column's width)
+MAX_NOTE = 1000  # characters of "omitted", and of the error kept from a notebook
+MAX_SIZE = 2**31 - 1  # the size column's largest value
 
 
 @dataclass(frozen=True)
@@ -39,10 +43,18 @@ class NewEvent:
         return posixpath.basename(self.path)
 
 
+def _utf8(key: str, value: str) -> bytes:
+    try:
+        return value.encode()
+    except UnicodeEncodeError:
+        raise ValueError(f'"{key}" must be text (it holds a lone surrogate)') from None
+
+
 def _string(body: Mapping[str, Any], key: str, default: str | None = None) -> str:
     value = body.get(key, default)
     if not isinstance(value, str) or not value.strip():
         raise ValueError(f'"{key}" must be a non-empty string')
+    _utf8(key, value)
     return value
 
 
@@ -55,9 +67,11 @@ def clean_path(path: str) -> str:
 
 
 def parse_event(body: Mapping[str, Any], now: datetime, content_limit: int) -> NewEvent:
-    """The event a POST carries; ValueError saying what is wrong with it.
+    """The event a POST carries, at the hub's time ``now``; ValueError saying what is wrong.
 
-    Content above ``content_limit`` bytes is dropped, with the reason kept in ``omitted``.
+    A ``timestamp`` sent is ignored: the client's clock is not the hub's. Content above
+    ``content_limit`` bytes is dropped, with the reason kept in ``omitted``; nothing else an
+    event keeps is longer than a path.
     """
     unknown = set(body) - {"type", "path", "filename", "timestamp", "content", "size", "omitted"}
     if unknown:
@@ -66,26 +80,39 @@ def parse_event(body: Mapping[str, Any], now: datetime, content_limit: int) -> N
     if len(kind) > MAX_TYPE:
         raise ValueError(f'"type" must be at most {MAX_TYPE} characters')
     path = clean_path(_string(body, "path"))
+    if len(path) > MAX_PATH or len(posixpath.basename(path)) > MAX_FILENAME:
+        raise ValueError(f'"path" must be at most {MAX_PATH} characters, its last part '
+                         f"at most {MAX_FILENAME}")  # fmt: skip
     if "filename" in body and body["filename"] != posixpath.basename(path):
         raise ValueError('"filename" must be the last part of "path" (or left out)')
-    stamp = body.get("timestamp")
-    timestamp = now if stamp is None else parse_time("timestamp", stamp)
     content = body.get("content")
     if content is not None and not isinstance(content, str):
         raise ValueError('"content" must be the notebook\'s JSON as a string')
     size = body.get("size")
-    if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
-        raise ValueError('"size" must be a whole number of bytes')
+    if size is not None and (
+        not isinstance(size, int) or isinstance(size, bool) or not 0 <= size <= MAX_SIZE
+    ):
+        raise ValueError(f'"size" must be a whole number of bytes, at most {MAX_SIZE}')
     omitted = body.get("omitted")
-    if omitted is not None and not isinstance(omitted, str):
-        raise ValueError('"omitted" must be a string saying why there is no content')
+    if omitted is not None:
+        if not isinstance(omitted, str) or len(omitted) > MAX_NOTE:
+            raise ValueError(
+                f'"omitted" must be a string of at most {MAX_NOTE} characters saying why '
+                "there is no content"
+            )
+        _utf8("omitted", omitted)
     if content is not None:
-        size = len(content.encode())
+        size = len(_utf8("content", content))
         if size > content_limit:
             omitted = f"the notebook is {size // 1024} KiB, over the hub's limit of " \
                 f"{content_limit // 1024} KiB"  # fmt: skip
             content = None
-    return NewEvent(kind, path, timestamp, content, size, omitted)
+    return NewEvent(kind, path, now, content, size, omitted)
+
+
+def _note(text: str) -> str:
+    """``text`` as a column keeps it: at most MAX_NOTE characters, lone surrogates replaced."""
+    return text[:MAX_NOTE].encode(errors="replace").decode()
 
 
 def record(db: Session, username: str, event: NewEvent, keep: int) -> WorkshopEvent:
@@ -100,7 +127,7 @@ def record(db: Session, username: str, event: NewEvent, keep: int) -> WorkshopEv
     row = WorkshopEvent(
         type=event.type, username=username, filename=event.filename, path=event.path,
         timestamp=event.timestamp, size=event.size, content=event.content, omitted=event.omitted,
-        error=f"{failure.name}: {failure.value}" if failure else None,
+        error=_note(f"{failure.name}: {failure.value}") if failure else None,
         error_cell=failure.index if failure else None,
     )  # fmt: skip
     db.add(row)

@@ -3,8 +3,13 @@
 The hub keeps what it handed out and, for each recipient, whether it arrived. Running
 servers get it at once, through the proxy with a ticket for labfleet's material route
 (:mod:`labfleet.singleuser.material`), as broadcasts travel; the others when their server
-starts next. With each file goes the digest of every earlier version handed out at that
-path: a file that matches none of them was changed by the participant, and is kept.
+starts next. A file the participant has already is never changed: a different version
+arrives beside it, and the participant's JupyterLab says where (a notification through the
+notifications extension, as broadcasts reach it).
+
+A hand-out stands until it is withdrawn: whoever becomes one of its recipients later (a
+user made after it, a temporary user, a new member of its group) gets it when their server
+starts. Withdrawing it changes nothing in anyone's home.
 """
 
 from __future__ import annotations
@@ -21,11 +26,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from jupyterhub import orm
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..db.models import Material, MaterialResult, utcnow
+from ..db.models import Material, MaterialResult, StandingMaterial, utcnow
+from ..notify import messages
 from ..notify.broadcaster import Broadcaster
-from ..notify.delivery import NOT_RUNNING, Outcome, deliver
+from ..notify.delivery import NOT_RUNNING, Outcome, Target
 from ..notify.recipients import Recipients, check_known, parse_recipients
 from ..singleuser.material import ROUTE
 from ..timestamps import iso, utc
@@ -35,6 +42,8 @@ from .people import is_participant, users_with_groups
 
 EXTENSION = "labfleet extension (labfleet.singleuser)"
 MAX_FILES = 500
+PENDING = ("waiting", "failed")  # results a server start tries again
+STATUSES = ("delivered", "waiting", "failed", "withdrawn")
 
 
 @dataclass(frozen=True)
@@ -82,15 +91,48 @@ def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def target_path(folder: str, path: str) -> str:
-    return f"{folder}/{path}" if folder else path
+def stamp(row: Material) -> str:
+    """What names a new version put beside a participant's file: when it was handed out,
+    in the hub's time zone (``2026-03-01-0930``)."""
+    return utc(row.created).astimezone().strftime("%Y-%m-%d-%H%M")
 
 
-def to_json(row: Material, results: list[MaterialResult] | None = None) -> dict[str, Any]:
+def few(paths: list[str]) -> str:
+    return ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def notice(files: list[dict[str, Any]]) -> tuple[str, str] | None:
+    """What a participant is told of one delivery to their server, and the file it offers to
+    open (None: nothing new arrived)."""
+    beside = [f for f in files if f.get("outcome") == "beside"]
+    written = [f["path"] for f in files if f.get("outcome") == "written"]
+    if not beside:
+        return (f"New from your instructor: {few(written)}.", written[0]) if written else None
+    first = beside[0]
+    if len(beside) == 1:
+        text = (f"A new version of {first['path']} from your instructor is beside yours, at "
+                f"{first['beside']}. Your file is unchanged.")  # fmt: skip
+    else:
+        text = (f"New versions of {len(beside)} of your files from your instructor are beside "
+                f"them (such as {first['beside']}). Your files are unchanged.")  # fmt: skip
+    if written:
+        text += f" Also new: {few(written)}."
+    return text, first["beside"]
+
+
+def to_json(
+    row: Material,
+    results: list[MaterialResult] | None = None,
+    standing: StandingMaterial | None = None,
+) -> dict[str, Any]:
+    withdrawn = standing.withdrawn if standing else None
     data: dict[str, Any] = {
         "id": row.id, "created": iso(utc(row.created)), "actor": row.actor,
         "folder": row.folder, "recipients": row.recipients,
         "files": [{"path": f["path"], "size": f["size"]} for f in row.files],
+        "standing": standing is not None and withdrawn is None,
+        "withdrawn": iso(utc(withdrawn)) if withdrawn else None,
+        "withdrawn_by": standing.withdrawn_by if standing else None,
     }  # fmt: skip
     if results is not None:
         data["results"] = [
@@ -103,11 +145,21 @@ def to_json(row: Material, results: list[MaterialResult] | None = None) -> dict[
             }  # fmt: skip
             for r in sorted(results, key=lambda r: r.username)
         ]
-        data["counts"] = {
-            status: sum(r.status == status for r in results)
-            for status in ("delivered", "waiting", "failed")
-        }
+        data["counts"] = {status: sum(r.status == status for r in results) for status in STATUSES}
     return data
+
+
+def shown(db: Session, rows: list[Material]) -> list[dict[str, Any]]:
+    """``rows`` as the API shows them: each with where it arrived, and whether it stands."""
+    ids = [row.id for row in rows]
+    results: dict[int, list[MaterialResult]] = {i: [] for i in ids}
+    standing: dict[int, StandingMaterial] = {}
+    if ids:
+        for result in db.query(MaterialResult).filter(MaterialResult.material_id.in_(ids)):
+            results[result.material_id].append(result)
+        query = db.query(StandingMaterial).filter(StandingMaterial.material_id.in_(ids))
+        standing = {s.material_id: s for s in query}
+    return [to_json(row, results[row.id], standing.get(row.id)) for row in rows]
 
 
 class Handout:
@@ -118,29 +170,29 @@ class Handout:
         self.db, self.broadcaster, self.config, self.log = db, broadcaster, config, log
 
     def recipients(self, request: Request) -> list[orm.User]:
-        """The users ``request`` goes to (ValueError naming unknown groups or users)."""
+        """The participants ``request`` goes to now (of the groups named: their participants);
+        ValueError naming unknown groups or users, or users named who are no participants."""
         users = users_with_groups(self.db)
-        if request.recipients is None:
-            return [u for u in users if is_participant(u, self.config)]
-        check_known(self.db, request.recipients)
-        return [u for u in users if request.recipients.includes(u)]
+        chosen = request.recipients
+        if chosen is not None:
+            check_known(self.db, chosen)
+            others = [u.name for u in users
+                      if u.name in chosen.users and not is_participant(u, self.config)]  # fmt: skip
+            if others:
+                raise ValueError(f"Material goes to participants only, not to {', '.join(others)}")
+        return [u for u in users if self.includes(chosen, u)]
+
+    def includes(self, recipients: Recipients | None, user: orm.User) -> bool:
+        """Whether ``user`` is one of ``recipients`` (None: the participants) now."""
+        return is_participant(user, self.config) and (
+            recipients is None or recipients.includes(user)
+        )
 
     def create(self, actor: str, request: Request, users: list[orm.User]) -> Material:
-        """Keep ``request`` for ``users``, each waiting for it, with the digests handed out
-        before at each file's path (what a participant's unchanged copy matches)."""
-        earlier: dict[str, list[str]] = {}
-        for folder, files in self.db.query(Material.folder, Material.files).order_by(Material.id):
-            for f in files:
-                earlier.setdefault(target_path(folder, f["path"]), []).append(f["sha256"])
-        files = [
-            {
-                "path": path,
-                "size": len(data),
-                "sha256": digest(data),
-                "earlier": earlier.get(target_path(request.folder, path), []),
-            }  # fmt: skip
-            for path, data in request.files.items()
-        ]
+        """Keep ``request``, standing, for ``users`` (each waiting for it) and whoever
+        becomes one of its recipients later."""
+        files = [{"path": path, "size": len(data), "sha256": digest(data)}
+                 for path, data in request.files.items()]  # fmt: skip
         row = Material(
             actor=actor,
             folder=request.folder,
@@ -152,25 +204,41 @@ class Handout:
         )
         self.db.add(row)
         self.db.flush()
+        self.db.add(StandingMaterial(material_id=row.id))
         for user in users:
             self.db.add(MaterialResult(material_id=row.id, username=user.name, status="waiting",
                                        reason=NOT_RUNNING, files=[]))  # fmt: skip
         self.db.commit()
         return row
 
+    def withdraw(self, row: Material, actor: str) -> StandingMaterial:
+        """Nobody else gets ``row``: not the recipients still waiting for it, not those who
+        come later; what arrived stays in the homes. ValueError if it stands no longer."""
+        standing = self.db.get(StandingMaterial, row.id)
+        if standing is None or standing.withdrawn is not None:
+            raise ValueError(f"Hand-out {row.id} does not stand: it was withdrawn, or made "
+                             "before hand-outs stood")  # fmt: skip
+        standing.withdrawn, standing.withdrawn_by = utcnow(), actor
+        self.db.query(MaterialResult).filter(
+            MaterialResult.material_id == row.id, MaterialResult.status.in_(PENDING)
+        ).update({"status": "withdrawn", "reason": f"withdrawn by {actor} before it arrived"})
+        self.db.commit()
+        return standing
+
     @staticmethod
     def body(row: Material) -> bytes:
-        """What each server is sent: the files, with the digests handed out before at their path."""
+        """What each server is sent: the folder, the files, and the stamp that names a new
+        version put beside a participant's file."""
         files = [
-            {"path": f["path"], "content": content, "earlier": f["earlier"]}
-            for f, content in zip(row.files, row.contents)
+            {"path": f["path"], "content": content} for f, content in zip(row.files, row.contents)
         ]
-        return json.dumps({"folder": row.folder, "files": files}).encode()
+        return json.dumps({"folder": row.folder, "stamp": stamp(row), "files": files}).encode()
 
     async def send(self, row: Material, usernames: list[str] | None = None) -> None:
-        """Deliver ``row`` to its waiting recipients whose servers run (or ``usernames`` of them)."""
+        """Deliver ``row`` to its recipients who wait for it and whose servers run (or to
+        ``usernames``), and tell each where the files arrived."""
         waiting = self.db.query(MaterialResult).filter(
-            MaterialResult.material_id == row.id, MaterialResult.status != "delivered"
+            MaterialResult.material_id == row.id, MaterialResult.status.in_(PENDING)
         )
         if usernames is not None:
             waiting = waiting.filter(MaterialResult.username.in_(usernames))
@@ -183,14 +251,9 @@ class Handout:
                 targets.append(target)
         if not targets:
             return
-        config = self.broadcaster.config
         started = time.monotonic()
-        outcomes = await deliver(
-            targets, self.body(row), proxy_address=self.broadcaster.route.address,
-            concurrency=config.concurrency, timeout=max(config.timeout, 30.0),
-            ticket_seconds=config.ticket_seconds, tls=self.broadcaster.tls(),
-            extension=EXTENSION,
-        )  # fmt: skip
+        outcomes = await self.broadcaster.post(targets, self.body(row), extension=EXTENSION,
+                                               timeout=max(self.broadcaster.config.timeout, 30.0))
         for outcome in outcomes:
             self.note(results[outcome.username], outcome)
         self.db.commit()
@@ -198,6 +261,30 @@ class Handout:
             "Material %d handed out to %d of %d running servers in %.2f s", row.id,
             sum(o.delivered for o in outcomes), len(outcomes), time.monotonic() - started,
         )  # fmt: skip
+        await self.tell(row, [results[o.username] for o in outcomes if o.delivered],
+                        routed=usernames is not None)  # fmt: skip
+
+    async def tell(self, row: Material, delivered: list[MaterialResult], routed: bool) -> None:
+        """Tell each participant, in their JupyterLab, where what was new for them arrived."""
+        bodies: dict[bytes, list[Target]] = {}
+        for result in delivered:
+            told = notice(result.files)
+            orm_user = orm.User.find(self.db, result.username)
+            if told is None or orm_user is None:
+                continue
+            target = self.broadcaster.target(self.broadcaster.users[orm_user], routed=routed)
+            if target is not None:
+                text, opened = told
+                body = messages.ingest(
+                    messages.Message(text, "info", auto_close=False),
+                    data={"labfleet_material": row.id}, opens=opened,
+                )  # fmt: skip
+                bodies.setdefault(body, []).append(target)
+        for body, targets in bodies.items():
+            for outcome in await self.broadcaster.post(targets, body):
+                if not outcome.delivered:
+                    self.log.info("Material %d: %s was not told where it arrived: %s",
+                                  row.id, outcome.username, outcome.reason)  # fmt: skip
 
     @staticmethod
     def note(result: MaterialResult, outcome: Outcome) -> None:
@@ -214,11 +301,40 @@ class Handout:
         result.status = "failed" if failed else "delivered"
         result.reason = "; ".join(f"{f['path']}: {f.get('reason', '')}" for f in failed)
 
+    def standing_for(self, user: orm.User) -> list[int]:
+        """Add ``user`` to the recipients of every standing hand-out that now includes them
+        and that they have no record of (made before they were one of its recipients)."""
+        had = select(MaterialResult.material_id).where(MaterialResult.username == user.name)
+        rows = (
+            self.db.query(Material)
+            .join(StandingMaterial, StandingMaterial.material_id == Material.id)
+            .filter(StandingMaterial.withdrawn.is_(None), Material.id.not_in(had))
+            .order_by(Material.id)
+        )
+        added = []
+        for row in rows:
+            recipients = None if row.recipients == {"participants": True} else \
+                parse_recipients(row.recipients)  # fmt: skip
+            if recipients is not None and not recipients.all:
+                # the users it names are those it was made for: a later user of such a name
+                # is someone else, and gets nothing a deleted user of the name was meant to
+                if not recipients.groups:
+                    continue
+                recipients = Recipients(groups=recipients.groups)
+            if self.includes(recipients, user):
+                self.db.add(MaterialResult(material_id=row.id, username=user.name,
+                                           status="waiting", reason=NOT_RUNNING))  # fmt: skip
+                added.append(row.id)
+        if added:
+            self.db.commit()
+        return added
+
     def server_routed(self, user: Any) -> None:
-        """A server is reachable: hand it what waits for its user."""
+        """A server is reachable: hand it what waits for its user, standing hand-outs too."""
+        self.standing_for(user.orm_user)
         waiting = (
             self.db.query(MaterialResult.material_id)
-            .filter(MaterialResult.username == user.name, MaterialResult.status != "delivered")
+            .filter(MaterialResult.username == user.name, MaterialResult.status.in_(PENDING))
             .order_by(MaterialResult.material_id)
             .all()
         )

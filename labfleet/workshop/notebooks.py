@@ -19,7 +19,7 @@ def parse(content: str) -> dict[str, Any]:
     """A notebook from its JSON; ValueError if it is not one."""
     try:
         notebook = json.loads(content)
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:  # RecursionError: JSON nested too deep
         raise ValueError(f"not a notebook: {e}") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise ValueError("not a notebook: no list of cells")
@@ -27,14 +27,24 @@ def parse(content: str) -> dict[str, Any]:
 
 
 def text(value: Any) -> str:
-    """A notebook's multiline string (a string or a list of lines)."""
+    """A notebook's multiline string (a string or a list of lines; anything else: empty)."""
     if isinstance(value, list):
-        return "".join(str(v) for v in value)
-    return "" if value is None else str(value)
+        return "".join(v for v in value if isinstance(v, str))
+    return value if isinstance(value, str) else ""
 
 
 def cells(notebook: dict[str, Any]) -> list[dict[str, Any]]:
     return [c for c in notebook.get("cells", []) if isinstance(c, dict)]
+
+
+def cell_type(cell: dict[str, Any]) -> str | None:
+    return text(cell.get("cell_type")) or None
+
+
+def outputs(cell: dict[str, Any]) -> list[dict[str, Any]]:
+    """A cell's outputs (whatever is not an output left out)."""
+    found = cell.get("outputs")
+    return [o for o in found if isinstance(o, dict)] if isinstance(found, list) else []
 
 
 def output_text(output: dict[str, Any]) -> str:
@@ -43,9 +53,13 @@ def output_text(output: dict[str, Any]) -> str:
     if kind == "stream":
         return text(output.get("text"))
     if kind == "error":
-        traceback = output.get("traceback") or [f"{output.get('ename')}: {output.get('evalue')}"]
+        traceback = output.get("traceback")
+        if not isinstance(traceback, list) or not traceback:
+            traceback = [f"{text(output.get('ename'))}: {text(output.get('evalue'))}"]
         return ANSI.sub("", "\n".join(text(line) for line in traceback))
-    data = output.get("data") or {}
+    data = output.get("data")
+    if not isinstance(data, dict):
+        return ""
     if "text/plain" in data:
         return text(data["text/plain"])
     return "".join(f"[{mime}]" for mime in data)
@@ -65,17 +79,19 @@ def tail(notebook: dict[str, Any], count: int, lines: int) -> list[dict[str, Any
     first = max(0, len(all_cells) - count)
     result = []
     for index, cell in enumerate(all_cells[first:], start=first):
-        outputs = []
-        for output in cell.get("outputs") or []:
+        shown_outputs = []
+        for output in outputs(cell):
             shown, cut = trimmed(output_text(output), lines)
-            outputs.append({"type": output.get("output_type"), "text": shown, "cut_lines": cut})
+            kind = output.get("output_type")
+            shown_outputs.append({"type": text(kind) or None, "text": shown, "cut_lines": cut})
+        count = cell.get("execution_count")
         result.append(
             {
                 "index": index,
-                "cell_type": cell.get("cell_type"),
+                "cell_type": cell_type(cell),
                 "source": text(cell.get("source")),
-                "execution_count": cell.get("execution_count"),
-                "outputs": outputs,
+                "execution_count": count if isinstance(count, int) else None,
+                "outputs": shown_outputs,
             }
         )
     return result
@@ -103,9 +119,9 @@ def last_failure(notebook: dict[str, Any]) -> Failure | None:
     if not runs:
         return None
     _, index, cell = max(runs, key=lambda run: run[:2])
-    for output in cell.get("outputs") or []:
+    for output in outputs(cell):
         if output.get("output_type") == "error":
-            return Failure(index, str(output.get("ename", "")), str(output.get("evalue", "")))
+            return Failure(index, text(output.get("ename")), text(output.get("evalue")))
     return None
 
 
@@ -129,10 +145,10 @@ def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, A
     def key(cell: dict[str, Any]) -> str:
         return text(cell.get("source"))
 
-    with_ids = all(c.get("id") for c in old_cells + new_cells)
+    with_ids = all(isinstance(c.get("id"), str) and c["id"] for c in old_cells + new_cells)
     if with_ids:
-        old_keys = [str(c["id"]) for c in old_cells]
-        new_keys = [str(c["id"]) for c in new_cells]
+        old_keys = [c["id"] for c in old_cells]
+        new_keys = [c["id"] for c in new_cells]
     else:
         old_keys, new_keys = [key(c) for c in old_cells], [key(c) for c in new_cells]
     result: list[dict[str, Any]] = []
@@ -142,7 +158,7 @@ def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, A
             for a, b in zip(range(a0, a1), range(b0, b1)):
                 before, after = key(old_cells[a]), key(new_cells[b])
                 change = "same" if before == after else "edited"
-                entry = {"change": change, "index": b, "cell_type": new_cells[b].get("cell_type"),
+                entry = {"change": change, "index": b, "cell_type": cell_type(new_cells[b]),
                          "source": after}  # fmt: skip
                 if change == "edited":
                     entry["lines"] = _line_diff(before, after)
@@ -152,15 +168,16 @@ def changes(old: dict[str, Any] | None, new: dict[str, Any]) -> list[dict[str, A
         for offset in range(paired):
             a, b = a0 + offset, b0 + offset
             result.append(
-                {"change": "edited", "index": b, "cell_type": new_cells[b].get("cell_type"),
+                {"change": "edited", "index": b, "cell_type": cell_type(new_cells[b]),
                  "source": key(new_cells[b]),
                  "lines": _line_diff(key(old_cells[a]), key(new_cells[b]))}
             )  # fmt: skip
         for a in range(a0 + paired, a1):
             result.append({"change": "removed", "index": None, "old_index": a,
-                           "cell_type": old_cells[a].get("cell_type"), "source": key(old_cells[a])})  # fmt: skip
+                           "cell_type": cell_type(old_cells[a]),
+                           "source": key(old_cells[a])})  # fmt: skip
         for b in range(b0 + paired, b1):
-            result.append({"change": "added", "index": b, "cell_type": new_cells[b].get("cell_type"),
+            result.append({"change": "added", "index": b, "cell_type": cell_type(new_cells[b]),
                            "source": key(new_cells[b])})  # fmt: skip
     return result
 
