@@ -29,6 +29,19 @@ LAB_TIMEOUT = 120_000  # a server's start and JupyterLab's first load
 needs_chromium = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing")
 
 
+def new_page(browser, timezone_id: str = "UTC"):
+    """A page in a fresh context, as a person in ``timezone_id`` opens it; ``page.errors``
+    collects its JavaScript errors. Close it with ``page.context.close()``."""
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id=timezone_id
+    )
+    context.set_default_timeout(STEP_TIMEOUT)
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    return page
+
+
 def wait_for_lab(page, user: str) -> None:
     """Wait until JupyterLab itself has loaded in the page."""
     page.wait_for_url(re.compile(rf"/user/{user}/lab"), timeout=LAB_TIMEOUT)

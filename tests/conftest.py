@@ -6,7 +6,7 @@ import os
 
 import harness
 import pytest
-from browser import CHROMIUM, CHROMIUM_ARGS, STEP_TIMEOUT
+from browser import CHROMIUM, CHROMIUM_ARGS, new_page
 from harness import remove_test_accounts, running_hub
 
 # a test that takes one of these is of the slow tier (a hub, a browser)
@@ -64,12 +64,6 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A fresh page; ``page.errors`` collects the page's JavaScript errors."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="UTC"
-    )
-    context.set_default_timeout(STEP_TIMEOUT)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page = new_page(browser)
     yield page
-    context.close()
+    page.context.close()

@@ -3,7 +3,7 @@ browsers (Debian Chromium through Playwright's sync API). Screenshots go to docs
 
 from __future__ import annotations
 
-from browser import STEP_TIMEOUT, log_in, needs_chromium, shot, wait_for_lab
+from browser import STEP_TIMEOUT, log_in, needs_chromium, new_page, shot, wait_for_lab
 from harness import create_account, labfleet_api
 
 pytestmark = needs_chromium
@@ -65,13 +65,7 @@ def test_send_at_is_the_admins_local_time(hub, browser):
 
     india = timezone(timedelta(hours=5, minutes=30))
     day = (datetime.now(india) + timedelta(days=1)).date()
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, locale="en-GB", timezone_id="Asia/Kolkata"
-    )
-    context.set_default_timeout(STEP_TIMEOUT)
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page = new_page(browser, timezone_id="Asia/Kolkata")
     try:
         log_in(page, hub, next_url="/hub/labfleet/notifications")
         expect(page.locator("label[for=lf-at]")).to_contain_text("your local time")
@@ -90,4 +84,4 @@ def test_send_at_is_the_admins_local_time(hub, browser):
         expect(row).not_to_contain_text("scheduled")
         assert page.errors == []
     finally:
-        context.close()
+        page.context.close()
